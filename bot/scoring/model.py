@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -18,12 +18,24 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 def _to_decimal(value: object) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float):
-        # Floats come from YAML like 0.5; go through repr so 0.1 does not become 0.1000000000000000055.
-        return Decimal(repr(value))
-    return Decimal(str(value))
+    """Read a point value. Raises ValueError (which pydantic reports with the item's path) for text
+    that is not a finite number, so "1,5", "NaN" or ".inf" in a YAML file become a validation error
+    instead of an InvalidOperation escaping the loader."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    try:
+        if isinstance(value, Decimal):
+            result = value
+        elif isinstance(value, float):
+            # Floats come from YAML like 0.5; go through repr so 0.1 does not become 0.1000000000000000055.
+            result = Decimal(repr(value))
+        else:
+            result = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"not a number: {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return result
 
 
 Points = Annotated[Decimal, Field(ge=0)]
