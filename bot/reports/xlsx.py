@@ -1,0 +1,359 @@
+"""XLSX reports: the group summary as provinces publish it, a unit's items, the appraisal log.
+
+Pure builders: rows in, file bytes out. No database, no Telegram; the caller decides what the
+rows are (provisional or final, which basis) and says so in `basis_note`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bot.reports.labels import band_name, label
+from bot.reports.rows import AuditRow, SummaryRow, UnitItemRow, UnitTotals
+from bot.reports.xlsx_style import (
+    BODY_FONT,
+    BOLD_FONT,
+    CENTER,
+    CHANGE_FORMAT,
+    DATETIME_FORMAT,
+    FIELD_FILL,
+    INDEX_FORMAT,
+    NOTE_FONT,
+    NUMBER,
+    POINTS_FORMAT,
+    PROVISIONAL_FONT,
+    SUBTITLE_FONT,
+    TITLE_FONT,
+    WRAP,
+    index_value,
+    points_value,
+    set_widths,
+    setup_print,
+    sheet_title,
+    style_row,
+    to_bytes,
+    write_header,
+    write_title,
+)
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NA_MARK = "x"
+
+
+def status_note(provisional: bool, basis_note: str, locale: str = "vi") -> str:
+    """ "Kết quả tạm thời (<basis>)" before publication, "Kết quả chính thức[ – <basis>]" after."""
+    if provisional:
+        text = label("provisional", locale)
+        return f"{text} ({basis_note})" if basis_note else text
+    text = label("final", locale)
+    return f"{text} – {basis_note}" if basis_note else text
+
+
+# --- summary per group -----------------------------------------------------------------------------
+
+
+def summary_workbook(
+    title: str,
+    groups: Sequence[tuple[str, Sequence[SummaryRow]]],
+    provisional: bool,
+    basis_note: str,
+    locale: str = "vi",
+) -> bytes:
+    """One sheet per group: title, group, status note, then the table (STT, Đơn vị, Điểm tự đánh
+    giá, Điểm thẩm định, Chỉ số CCHC, Xếp loại, Xếp hạng, [Thay đổi], Ghi chú) with the ranked
+    units in the order given, and the units not ranked apart below with their reason."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    taken: set[str] = set()
+    if not groups:
+        groups = [("-", [])]
+    for group_name, rows in groups:
+        ws = wb.create_sheet(sheet_title(group_name, taken))
+        _summary_sheet(ws, title, group_name, rows, provisional, basis_note, locale)
+    return to_bytes(wb)
+
+
+def summary_headers(with_change: bool, locale: str = "vi") -> list[str]:
+    keys = ["stt", "unit", "self_points", "appraised_points", "index", "band", "rank"]
+    if with_change:
+        keys.append("change")
+    keys.append("note")
+    return [label(key, locale) for key in keys]
+
+
+SUMMARY_HEADER_ROW = 4
+
+
+def _summary_sheet(
+    ws: Worksheet,
+    title: str,
+    group_name: str,
+    rows: Sequence[SummaryRow],
+    provisional: bool,
+    basis_note: str,
+    locale: str,
+) -> None:
+    with_change = any(row.change is not None for row in rows)
+    headers = summary_headers(with_change, locale)
+    ncols = len(headers)
+    write_title(ws, 1, title, ncols, TITLE_FONT)
+    ws.row_dimensions[1].height = 36
+    write_title(ws, 2, group_name, ncols, SUBTITLE_FONT)
+    write_title(
+        ws,
+        3,
+        status_note(provisional, basis_note, locale),
+        ncols,
+        PROVISIONAL_FONT if provisional else NOTE_FONT,
+    )
+    write_header(ws, SUMMARY_HEADER_ROW, headers)
+
+    aligns = [CENTER, WRAP, NUMBER, NUMBER, NUMBER, CENTER, CENTER]
+    if with_change:
+        aligns.append(NUMBER)
+    aligns.append(WRAP)
+
+    ranked = [row for row in rows if row.ranked]
+    apart = [row for row in rows if not row.ranked]
+    r = SUMMARY_HEADER_ROW
+    for row in ranked:
+        r += 1
+        _summary_row(ws, r, row, with_change, locale)
+        style_row(ws, r, aligns)
+    last_ranked = r
+    if apart:
+        r += 2
+        write_title(ws, r, label("not_ranked_heading", locale), ncols, BOLD_FONT)
+        ws.cell(row=r, column=1).alignment = Alignment(horizontal="left")
+        for row in apart:
+            r += 1
+            _summary_row(ws, r, row, with_change, locale)
+            style_row(ws, r, aligns)
+    widths = [6, 42, 13, 13, 12, 13, 10]
+    if with_change:
+        widths.append(13)
+    widths.append(30)
+    set_widths(ws, widths)
+    setup_print(
+        ws,
+        SUMMARY_HEADER_ROW,
+        ncols,
+        r,
+        landscape=True,
+        footer=label("page", locale),
+        autofilter_last_row=last_ranked,
+    )
+
+
+def _summary_row(ws: Worksheet, r: int, row: SummaryRow, with_change: bool, locale: str) -> None:
+    values: list[object] = [
+        row.stt,
+        row.unit_name,
+        points_value(row.self_points),
+        points_value(row.appraised_points),
+        index_value(row.index),
+        band_name(row.band, locale),
+        row.rank if row.ranked else label("not_ranked", locale),
+    ]
+    formats = ["0", None, POINTS_FORMAT, POINTS_FORMAT, INDEX_FORMAT, None, "0"]
+    if with_change:
+        values.append(index_value(row.change))
+        formats.append(CHANGE_FORMAT)
+    values.append(row.reason)
+    formats.append(None)
+    for col, (value, fmt) in enumerate(zip(values, formats, strict=True), start=1):
+        cell = ws.cell(row=r, column=col, value=value)
+        if fmt is not None:
+            cell.number_format = fmt
+
+
+# --- one unit's items ------------------------------------------------------------------------------
+
+UNIT_HEADER_ROW = 4
+_INDENT = {"field": 0, "criterion": 1, "leaf": 2}
+
+
+def unit_headers(locale: str = "vi") -> list[str]:
+    keys = [
+        "code",
+        "content",
+        "max_points",
+        "self",
+        "appraisal1",
+        "final_points",
+        "comment",
+        "evidence_count",
+        "na",
+    ]
+    return [label(key, locale) for key in keys]
+
+
+def unit_workbook(
+    unit_name: str,
+    period_name: str,
+    rows: Sequence[UnitItemRow],
+    totals: UnitTotals,
+    provisional: bool = False,
+    basis_note: str = "",
+    locale: str = "vi",
+) -> bytes:
+    """Every item of one unit, fields and criteria in bold with their subtotals; then bonus and
+    penalty when any, the total (which includes them), the applicable maximum, the index, the class."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = sheet_title(label("unit_sheet", locale), set())
+    headers = unit_headers(locale)
+    ncols = len(headers)
+    write_title(ws, 1, f"{label('unit_title', locale)}: {unit_name}", ncols, TITLE_FONT)
+    ws.row_dimensions[1].height = 36
+    write_title(ws, 2, period_name, ncols, SUBTITLE_FONT)
+    write_title(
+        ws,
+        3,
+        status_note(provisional, basis_note, locale),
+        ncols,
+        PROVISIONAL_FONT if provisional else NOTE_FONT,
+    )
+    write_header(ws, UNIT_HEADER_ROW, headers)
+
+    r = UNIT_HEADER_ROW
+    for item in rows:
+        r += 1
+        _unit_item_row(ws, r, item)
+    last_item = r
+
+    # items, then + bonus and − penalty, then the total that includes them (SheetResult.points)
+    adjustments: list[tuple[str, Decimal]] = []
+    if totals.bonus:
+        adjustments.append((label("bonus", locale), totals.bonus))
+    if totals.penalty:
+        adjustments.append((label("penalty", locale), totals.penalty))
+    for text, amount in adjustments:
+        r += 1
+        _summary_line(ws, r, text, 6, points_value(amount), POINTS_FORMAT)
+    r += 1
+    _points_line(
+        ws, r, label("total", locale), totals.max_points, totals.self_points, totals.appraisal1, totals.final
+    )
+    r += 1
+    _summary_line(
+        ws, r, label("applicable_max", locale), 3, points_value(totals.applicable_max), POINTS_FORMAT
+    )
+    r += 1
+    _summary_line(ws, r, label("index", locale), 6, index_value(totals.index), INDEX_FORMAT)
+    r += 1
+    _summary_line(ws, r, label("band", locale), 6, band_name(totals.band, locale), "General")
+
+    set_widths(ws, [9, 60, 10, 11, 11, 11, 36, 12, 10])
+    setup_print(
+        ws,
+        UNIT_HEADER_ROW,
+        ncols,
+        r,
+        landscape=True,
+        footer=label("page", locale),
+        autofilter_last_row=last_item,
+    )
+    return to_bytes(wb)
+
+
+_UNIT_ALIGNS = [WRAP, WRAP, NUMBER, NUMBER, NUMBER, NUMBER, WRAP, CENTER, CENTER]
+
+
+def _summary_line(ws: Worksheet, r: int, text: str, col: int, value: object, fmt: str) -> None:
+    style_row(ws, r, _UNIT_ALIGNS, BOLD_FONT)
+    ws.cell(row=r, column=2, value=text)
+    ws.cell(row=r, column=col, value=value).number_format = fmt
+
+
+def _points_line(ws: Worksheet, r: int, name: str, *points: Decimal | None) -> None:
+    style_row(ws, r, _UNIT_ALIGNS, BOLD_FONT)
+    ws.cell(row=r, column=2, value=name)
+    for col, value in enumerate(points, start=3):
+        cell = ws.cell(row=r, column=col, value=points_value(value))
+        cell.number_format = POINTS_FORMAT
+    for col in range(1, 10):
+        ws.cell(row=r, column=col).fill = FIELD_FILL
+
+
+def _unit_item_row(ws: Worksheet, r: int, item: UnitItemRow) -> None:
+    bold = item.level != "leaf"
+    style_row(ws, r, _UNIT_ALIGNS, BOLD_FONT if bold else BODY_FONT)
+    ws.cell(row=r, column=1, value=item.code)
+    name_cell = ws.cell(row=r, column=2, value=item.name)
+    name_cell.alignment = Alignment(wrap_text=True, vertical="top", indent=_INDENT[item.level])
+    for col, value in ((3, item.max_points), (4, item.self_points), (5, item.appraisal1), (6, item.final)):
+        cell = ws.cell(row=r, column=col, value=points_value(value))
+        cell.number_format = POINTS_FORMAT
+    ws.cell(row=r, column=7, value=item.comment or None)
+    ws.cell(row=r, column=8, value=item.evidence_count).number_format = "0"
+    ws.cell(row=r, column=9, value=NA_MARK if item.na else None)
+    if item.level == "field":
+        for col in range(1, 10):
+            ws.cell(row=r, column=col).fill = FIELD_FILL
+
+
+# --- appraisal log ---------------------------------------------------------------------------------
+
+LOG_HEADER_ROW = 3
+
+
+def log_headers(locale: str = "vi") -> list[str]:
+    keys = ["at", "actor", "unit", "item_code", "action", "before", "after", "reason"]
+    return [label(key, locale) for key in keys]
+
+
+def appraisal_log_workbook(rows: Sequence[AuditRow], title: str = "", locale: str = "vi") -> bytes:
+    """Who changed what, when and why, in the order given; times in Vietnam's local time."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = sheet_title(label("log_sheet", locale), set())
+    headers = log_headers(locale)
+    ncols = len(headers)
+    write_title(ws, 1, title or label("log_title", locale), ncols, TITLE_FONT)
+    write_title(ws, 2, label("tz_note", locale), ncols, NOTE_FONT)
+    write_header(ws, LOG_HEADER_ROW, headers)
+    aligns = [CENTER, WRAP, WRAP, CENTER, WRAP, NUMBER, NUMBER, WRAP]
+    r = LOG_HEADER_ROW
+    for row in rows:
+        if row.at.tzinfo is None or row.at.utcoffset() is None:
+            raise ValueError(f"audit time must be timezone-aware: {row.at!r}")
+        r += 1
+        style_row(ws, r, aligns)
+        local = row.at.astimezone(LOCAL_TZ).replace(tzinfo=None)
+        ws.cell(row=r, column=1, value=local).number_format = DATETIME_FORMAT
+        ws.cell(row=r, column=2, value=row.actor)
+        ws.cell(row=r, column=3, value=row.unit)
+        ws.cell(row=r, column=4, value=row.item_code)
+        ws.cell(row=r, column=5, value=row.action)
+        for col, value in ((6, row.before), (7, row.after)):
+            cell = ws.cell(row=r, column=col)
+            if isinstance(value, str):
+                cell.value = value
+                cell.alignment = CENTER
+            elif value is not None:
+                cell.value = points_value(value)
+                cell.number_format = POINTS_FORMAT
+        ws.cell(row=r, column=8, value=row.reason or None)
+    set_widths(ws, [17, 24, 30, 11, 20, 9, 9, 45])
+    setup_print(ws, LOG_HEADER_ROW, ncols, r, landscape=True, footer=label("page", locale))
+    return to_bytes(wb)
+
+
+__all__ = [
+    "appraisal_log_workbook",
+    "log_headers",
+    "status_note",
+    "summary_headers",
+    "summary_workbook",
+    "unit_headers",
+    "unit_workbook",
+]
