@@ -1,0 +1,34 @@
+"""Fixtures: a live emulator on a free port, a real aiogram Bot pointed at it, and a people client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+from bot.sandbox.emulator import Emulator, EmulatorClient
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    emu = Emulator()
+    await emu.start()
+    yield emu
+    await emu.stop()
+
+
+@pytest.fixture
+async def bot(emulator: Emulator) -> AsyncIterator[Bot]:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(emulator.url))
+    tg = Bot(emulator.token, session=session)
+    yield tg
+    await tg.session.close()
+
+
+@pytest.fixture
+async def people(emulator: Emulator) -> AsyncIterator[EmulatorClient]:
+    async with EmulatorClient(emulator.url) as client:
+        yield client
