@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # The web chat of the sandbox (`make run` without a token).
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080
+    # For invite deep links https://t.me/<bot_username>?start=<code>.
+    bot_username: str = "cchc_bot"
 
     @field_validator("bot_token")
     @classmethod

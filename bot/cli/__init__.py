@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         result = handler(args)
-        if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
             result = asyncio.run(result)
     except (CliError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
