@@ -39,24 +39,26 @@ def load_catalog(locale_dir: Path) -> Catalog:
     return merged
 
 
-class PoI18n(I18n):
-    """aiogram's I18n, fed from .po files instead of compiled .mo files."""
-
-    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        translations: dict[str, gettext.GNUTranslations] = {}
-        for locale_dir in sorted(self.path.iterdir()):
-            if not (locale_dir / "LC_MESSAGES").is_dir():
-                continue
-            buffer = io.BytesIO()
-            write_mo(buffer, load_catalog(locale_dir))
-            buffer.seek(0)
-            translations[locale_dir.name] = gettext.GNUTranslations(buffer)
-        return translations
+def po_translations(path: Path) -> dict[str, gettext.GNUTranslations]:
+    """One GNUTranslations per language folder, compiled in memory from its .po files."""
+    translations: dict[str, gettext.GNUTranslations] = {}
+    for locale_dir in sorted(path.iterdir()):
+        if not (locale_dir / "LC_MESSAGES").is_dir():
+            continue
+        buffer = io.BytesIO()
+        write_mo(buffer, load_catalog(locale_dir))
+        buffer.seek(0)
+        translations[locale_dir.name] = gettext.GNUTranslations(buffer)
+    return translations
 
 
 @lru_cache(maxsize=1)
-def get_i18n() -> PoI18n:
-    return PoI18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain="messages")
+def get_i18n() -> I18n:
+    """aiogram's own I18n (not a subclass: aiogram's `gettext` looks up `I18n.get_current()`, and a
+    subclass would get a context variable of its own), with catalogues read from the .po files."""
+    i18n = I18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain="messages")
+    i18n.locales = po_translations(LOCALES_DIR)
+    return i18n
 
 
 def translate(locale: str | None, msgid: str, **params: object) -> str:
