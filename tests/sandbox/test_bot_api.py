@@ -141,6 +141,12 @@ async def test_document_upload_file_id_and_download(bot: Bot, people: EmulatorCl
         await bot.send_document(user["id"], "nonexistent-file-id")
 
 
+async def test_vietnamese_file_name_arrives_decoded(bot: Bot, people: EmulatorClient) -> None:
+    user = await people.create_user("Vy")
+    sent = await bot.send_document(user["id"], BufferedInputFile(b"xlsx", "Báo cáo Sở Nội vụ.xlsx"))
+    assert sent.document is not None and sent.document.file_name == "Báo cáo Sở Nội vụ.xlsx"
+
+
 async def test_user_upload_download_and_20mb_limit(bot: Bot, people: EmulatorClient) -> None:
     user = await people.create_user("Khoa")
     content = bytes(range(256)) * 40

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -52,7 +53,9 @@ async def read_params(request: web.Request) -> Params:
         raise ApiError(400, "Bad Request: can't parse request body") from None
     for key, value in form.items():
         if isinstance(value, web.FileField):
-            uploads[key] = Upload(value.filename or key, value.file.read(), value.content_type)
+            # aiohttp percent-encodes non-ASCII file names; Telegram shows them decoded.
+            name = unquote(value.filename) if value.filename else key
+            uploads[key] = Upload(name, value.file.read(), value.content_type)
         elif isinstance(value, str):
             raw[key] = value
         else:

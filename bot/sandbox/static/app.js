@@ -132,15 +132,6 @@
     return pick.toUpperCase();
   }
 
-  // Some HTTP clients percent-encode non-ASCII upload names ("B%C3%A1o c%C3%A1o.xlsx"): show the name.
-  function fileName(raw) {
-    if (!raw || !/%[0-9A-Fa-f]{2}/.test(raw)) return raw;
-    try {
-      const decoded = decodeURIComponent(raw);
-      return /[^\x00-\x7f]/.test(decoded) ? decoded : raw;
-    } catch (_) { return raw; }
-  }
-
   function formatSize(n) {
     if (!n && n !== 0) return "";
     if (n < 1024) return n + " B";
@@ -271,7 +262,7 @@
     }
     const doc = m.document || m.audio || m.video || m.voice || m.animation || m.video_note || m.sticker;
     if (doc && !m.photo) {
-      const name = fileName(doc.file_name) || (m.sticker ? "sticker" : "file");
+      const name = doc.file_name || (m.sticker ? "sticker" : "file");
       bubble.append(
         el("a", { class: "doc", href: fileUrl(doc.file_id, name, true), download: name },
           docIcon(),

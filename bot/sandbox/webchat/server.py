@@ -188,7 +188,8 @@ async def upload(request: web.Request) -> web.Response:
     as_photo = str(form.get("as_photo") or "0") == "1"
     files: list[tuple[str, bytes, str, bool]] = []
     for part in fields:
-        name = _upload_name(part.filename)
+        # Multipart clients may percent-encode non-ASCII names (RFC 7578 §4.2); browsers send UTF-8.
+        name = Path(unquote(part.filename or "file")).name or "file"
         mime = part.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         files.append((name, part.file.read(), mime, as_photo and mime.startswith("image/")))
     bridge = request.app[WEBCHAT_KEY].bridge
@@ -206,16 +207,6 @@ async def upload(request: web.Request) -> web.Response:
         caption=caption,
     )
     return _json({"ok": True, "message": message})
-
-
-def _upload_name(raw: str | None) -> str:
-    """Browsers send UTF-8 names as they are; some clients percent-encode them ("K%E1%BA%BF...")."""
-    name = Path(raw or "file").name or "file"
-    if "%" in name:
-        decoded = unquote(name)
-        if decoded != name and not decoded.isascii():
-            name = Path(decoded).name or name
-    return name
 
 
 async def file(request: web.Request) -> web.Response:
