@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import SUPPORTED_LOCALES, pick_locale
+from bot.notify.unreachable import mark_reachable
 from bot.services.actor import load_actor
 
 
@@ -36,6 +37,8 @@ class ActorMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         actor = await load_actor(session, user.id) if user is not None else None
         saved = actor.language if actor is not None else None
+        if actor is not None and actor.unreachable and actor.person_id is not None:
+            await mark_reachable(session, actor.person_id)  # committed with the update
         if actor is not None and not actor.roles:
             actor = None  # every role withdrawn: treated as not registered
         if saved in SUPPORTED_LOCALES:

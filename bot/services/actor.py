@@ -28,6 +28,8 @@ class Actor:
     language: str | None = None
     # The CLI and scheduled jobs act for the operator: every check passes.
     is_system: bool = False
+    # Marked after a 403 from Telegram; a person who writes again can be reached again.
+    unreachable: bool = False
 
     @classmethod
     def system(cls, label: str = "cli") -> Actor:
@@ -69,6 +71,7 @@ def actor_for(person: Person, roles: list[Role]) -> Actor:
         roles=frozenset(RoleKey(r.role, r.unit_id, r.agency_id) for r in roles),
         telegram_id=person.telegram_id,
         language=person.language,
+        unreachable=person.unreachable,
     )
 
 

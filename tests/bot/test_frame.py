@@ -290,3 +290,23 @@ async def test_bot_keeps_conversation_state_in_redis_when_configured(
         assert await app.storage.get_state(key) is None
     finally:
         await runner.stop()
+
+
+async def test_a_blocked_person_who_writes_again_is_reachable_again(
+    bot: App, client: BotClient, seed: Seeder
+) -> None:
+    await seed.unit("SNV", "Sở Nội vụ")
+    officer = await register(client, "SNV", "officer")
+    async with seed.session() as s:
+        person = (await s.execute(select(Person).where(Person.telegram_id == officer["id"]))).scalar_one()
+        person.unreachable, person.unreachable_at = True, datetime.now(UTC)
+        await s.commit()
+    await client.say(officer, "/whoami", expect="Sở Nội vụ")
+    # The reply goes out before the update's commit: poll briefly for the saved flag.
+    for _ in range(50):
+        async with seed.session() as s:
+            person = (await s.execute(select(Person).where(Person.telegram_id == officer["id"]))).scalar_one()
+        if not person.unreachable:
+            break
+        await asyncio.sleep(0.05)
+    assert person.unreachable is False and person.unreachable_at is None
