@@ -1,0 +1,75 @@
+"""/assign: pick an appraising agency, then toggle the fields it appraises in the current period."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Agency
+from bot.handlers.cycle_ui import chat_of, edit_target, guarded, show
+from bot.handlers.secretariat.common import IsSecretariat, the_period
+from bot.services.actor import Actor
+from bot.services.agencies import list_agencies
+from bot.services.assignment_board import field_slots, toggle_field
+from bot.services.errors import ServiceError
+from bot.ui import secretariat_kb as kb
+from bot.ui import secretariat_view as view
+
+router = Router(name="secretariat.assign")
+router.message.filter(IsSecretariat())
+router.callback_query.filter(IsSecretariat())
+
+
+async def render_agencies(bot: Bot, chat: int, session: AsyncSession, edit: Any = None) -> None:
+    agencies = [a for a in await list_agencies(session) if a.active]
+    await show(
+        bot,
+        chat,
+        _("🧭 <b>Appraising agencies</b>: pick one to see and change its fields."),
+        kb.agencies_kb(agencies),
+        edit,
+    )
+
+
+async def render_board(
+    bot: Bot, chat: int, session: AsyncSession, actor: Actor, agency_id: int, edit: Any = None
+) -> None:
+    agency = await session.get(Agency, agency_id)
+    if agency is None:
+        raise ServiceError("forbidden")
+    period = await the_period(session)
+    slots = await field_slots(session, actor, period)
+    await show(bot, chat, view.assign_text(agency.name, period.year), kb.assign_kb(agency.id, slots), edit)
+
+
+async def _rerender(event: CallbackQuery | Message, kwargs: dict[str, Any]) -> None:
+    await render_agencies(kwargs["bot"], chat_of(event), kwargs["session"], edit_target(event))
+
+
+screen = guarded(_rerender)
+
+
+@router.message(Command("assign"))
+@screen
+async def cmd_assign(message: Message, session: AsyncSession, bot: Bot) -> None:
+    await render_agencies(bot, message.chat.id, session)
+
+
+@router.callback_query(kb.SAssign.filter())
+@screen
+async def on_assign(
+    callback: CallbackQuery, callback_data: kb.SAssign, session: AsyncSession, actor: Actor, bot: Bot
+) -> None:
+    chat, edit = callback.from_user.id, edit_target(callback)
+    if not callback_data.ag:
+        await render_agencies(bot, chat, session, edit)
+        return
+    if callback_data.f:
+        period = await the_period(session)
+        await toggle_field(session, actor, period, callback_data.ag, callback_data.f)
+    await render_board(bot, chat, session, actor, callback_data.ag, edit)

@@ -1,0 +1,91 @@
+"""/notranked: list the units marked "not ranked"; `/notranked CODE reason` marks one (after a
+confirmation); a button ranks a unit again (seed 003)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.handlers.cycle_ui import chat_of, edit_target, guarded, show
+from bot.handlers.secretariat.common import IsSecretariat, the_period
+from bot.services import cycle
+from bot.services.actor import Actor
+from bot.services.units import get_unit
+from bot.ui import secretariat_kb as kb
+from bot.ui import secretariat_view as view
+from bot.ui.text import esc
+
+router = Router(name="secretariat.not_ranked")
+router.message.filter(IsSecretariat())
+router.callback_query.filter(IsSecretariat())
+
+
+async def render(bot: Bot, chat: int, session: AsyncSession, edit: Any = None, notice: str = "") -> None:
+    period = await the_period(session)
+    units = await cycle.not_ranked_units(session, period.year)
+    text = (notice + "\n\n" if notice else "") + view.not_ranked_text([(u.code, u.name, r) for u, r in units])
+    await show(bot, chat, text, kb.not_ranked_kb([(u.code, u.name) for u, _r in units]), edit)
+
+
+async def _rerender(event: CallbackQuery | Message, kwargs: dict[str, Any]) -> None:
+    await kwargs["state"].clear()
+    await render(kwargs["bot"], chat_of(event), kwargs["session"], edit_target(event))
+
+
+screen = guarded(_rerender)
+
+
+@router.message(Command("notranked"))
+@screen
+async def cmd_not_ranked(
+    message: Message, command: CommandObject, session: AsyncSession, bot: Bot, state: FSMContext
+) -> None:
+    code, _sep, reason = (command.args or "").strip().partition(" ")
+    if not code:
+        await state.clear()
+        await render(bot, message.chat.id, session)
+        return
+    unit = await get_unit(session, code)
+    if not reason.strip():
+        await message.answer(_("Please give a reason: /notranked {code} reason").format(code=esc(unit.code)))
+        return
+    await state.set_data({"not_ranked": unit.code, "reason": reason.strip()})
+    text = _("Mark <b>{unit}</b> as not ranked?\nReason: {reason}").format(
+        unit=esc(unit.name), reason=esc(reason.strip())
+    )
+    await show(bot, message.chat.id, text, kb.confirm_kb(kb.SRank(a="ok", u=unit.code), kb.SRank(a="cancel")))
+
+
+@router.callback_query(kb.SRank.filter())
+@screen
+async def on_rank(
+    callback: CallbackQuery,
+    callback_data: kb.SRank,
+    session: AsyncSession,
+    actor: Actor,
+    bot: Bot,
+    state: FSMContext,
+) -> None:
+    chat, edit = callback.from_user.id, edit_target(callback)
+    period = await the_period(session)
+    data = await state.get_data()
+    if callback_data.a == "ok" and data.get("not_ranked") == callback_data.u:
+        await state.clear()
+        await cycle.set_not_ranked(session, actor, period.year, callback_data.u, str(data["reason"]))
+        await render(
+            bot, chat, session, edit, _("✅ {code} is marked not ranked.").format(code=esc(callback_data.u))
+        )
+    elif callback_data.a == "clear":
+        await cycle.set_not_ranked(session, actor, period.year, callback_data.u, None)
+        await render(
+            bot, chat, session, edit, _("✅ {code} is ranked again.").format(code=esc(callback_data.u))
+        )
+    else:
+        await state.clear()
+        await render(bot, chat, session, edit)

@@ -1,0 +1,116 @@
+"""Callback data and keyboards of the appraiser's screens (prefix "a…"). Ids only; every press is
+re-checked by the services (agency, round, deadline)."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.scoring.fmt import fmt_points
+from bot.scoring.rules import choices
+from bot.services.appraisal import Count, ItemContext
+from bot.services.stages import Round
+
+
+class AHome(CallbackData, prefix="aq"):
+    a: str = "home"
+
+
+class AUnit(CallbackData, prefix="au"):
+    aid: int
+
+
+class AItem(CallbackData, prefix="ai"):
+    aid: int
+    c: str
+
+
+class AAct(CallbackData, prefix="ax"):
+    """a = ok | adj | sup | nar | keep | ev | next"""
+
+    aid: int
+    c: str
+    a: str
+
+
+class AVal(CallbackData, prefix="av"):
+    aid: int
+    c: str
+    v: str
+
+
+class AField(CallbackData, prefix="af"):
+    """a = ask | ok"""
+
+    aid: int
+    f: str
+    a: str
+
+
+def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _b(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def home_kb(units: list[Count]) -> InlineKeyboardMarkup:
+    rows = [[_b(f"{u.name} ({u.count})", AUnit(aid=int(u.key)))] for u in units[:50]]
+    rows.append([_b(_("🔄 Refresh"), AHome())])
+    return _markup(rows)
+
+
+def item_kb(ctx: ItemContext, locale: str) -> InlineKeyboardMarkup:
+    aid, code = ctx.assessment.id, ctx.leaf.code
+    rows: list[list[InlineKeyboardButton]] = []
+    if ctx.round is not None:
+        na = bool(ctx.item and ctx.item.na_claimed)
+        accept = _("✅ Accept N/A") if na else _("✅ Accept")
+        rows.append(
+            [_b(accept, AAct(aid=aid, c=code, a="ok")), _b(_("✏️ Adjust"), AAct(aid=aid, c=code, a="adj"))]
+        )
+        second: list[InlineKeyboardButton] = []
+        if ctx.round is Round.FIRST:
+            second.append(_b(_("📎 Request supplement"), AAct(aid=aid, c=code, a="sup")))
+        else:
+            second.append(_b(_("↩ Keep appraisal 1"), AAct(aid=aid, c=code, a="keep")))
+        if na:
+            second.append(_b(_("🚫 Refuse N/A"), AAct(aid=aid, c=code, a="nar")))
+        rows.append(second)
+        rows.append(
+            [
+                _b(
+                    _("✅ Accept the rest of field {code}").format(code=ctx.area.code),
+                    AField(aid=aid, f=ctx.area.code, a="ask"),
+                )
+            ]
+        )
+    if ctx.evidence:
+        rows.append(
+            [_b(_("📎 Evidence again ({n})").format(n=len(ctx.evidence)), AAct(aid=aid, c=code, a="ev"))]
+        )
+    rows.append([_b(_("▶ Next item"), AAct(aid=aid, c=code, a="next")), _b(_("⬅ Queue"), AHome())])
+    return _markup(rows)
+
+
+def adjust_kb(ctx: ItemContext, locale: str) -> InlineKeyboardMarkup:
+    aid, code = ctx.assessment.id, ctx.leaf.code
+    rows = [
+        [_b(f"{label} — {fmt_points(points, locale)}", AVal(aid=aid, c=code, v=value))]
+        for value, label, points in choices(ctx.leaf)
+    ]
+    rows.append([_b(_("✖ Cancel"), AItem(aid=aid, c=code))])
+    return _markup(rows)
+
+
+def cancel_kb(aid: int, code: str) -> InlineKeyboardMarkup:
+    return _markup([[_b(_("✖ Cancel"), AItem(aid=aid, c=code))]])
+
+
+def field_confirm_kb(aid: int, field_code: str, back_code: str | None) -> InlineKeyboardMarkup:
+    back = AItem(aid=aid, c=back_code) if back_code else AUnit(aid=aid)
+    return _markup(
+        [[_b(_("✅ Yes, accept them all"), AField(aid=aid, f=field_code, a="ok")), _b(_("✖ Cancel"), back)]]
+    )

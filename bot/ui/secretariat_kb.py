@@ -1,0 +1,153 @@
+"""Callback data and keyboards of the secretariat's screens (prefix "s…"). Ids and codes only;
+the services re-check the secretariat role on every press."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.db.models import Agency, RankingGroup
+from bot.services.assignment_board import FieldSlot
+from bot.services.periods import PeriodInfo
+from bot.services.survey import SurveyUnit
+from bot.ui.secretariat_view import STAGE_LABELS, STATUS_LABELS
+
+
+class SPeriod(CallbackData, prefix="sp"):
+    """a = home | dl (pick a stage's deadline) | dlok (confirm) | adv (ask) | advok (confirm)"""
+
+    a: str
+    s: str = ""
+
+
+class SProg(CallbackData, prefix="sg"):
+    a: str = "home"
+
+
+class SBcast(CallbackData, prefix="sb"):
+    """a = aud (v = audience; "g.CODE" for a ranking group) | send | rep | cancel"""
+
+    a: str
+    v: str = ""
+
+
+class SSurvey(CallbackData, prefix="ss"):
+    """a = home | unit (u) | item (u, c)"""
+
+    a: str
+    u: int = 0
+    c: str = ""
+
+
+class SRank(CallbackData, prefix="sn"):
+    """a = ok (confirm the mark) | clear (u = unit code) | cancel"""
+
+    a: str
+    u: str = ""
+
+
+class SAssign(CallbackData, prefix="sa"):
+    """ag = agency id (0: the agency list); f = field key to toggle (empty: show the board)"""
+
+    ag: int = 0
+    f: str = ""
+
+
+def _b(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def period_kb(info: PeriodInfo, next_status: str | None) -> InlineKeyboardMarkup:
+    rows = [
+        [_b(_("📅 {stage}").format(stage=_(label)), SPeriod(a="dl", s=stage))]
+        for stage, label in STAGE_LABELS.items()
+    ]
+    if next_status is not None:
+        rows.append(
+            [
+                _b(
+                    _("▶ Move to: {status}").format(status=_(STATUS_LABELS[next_status])),
+                    SPeriod(a="adv", s=next_status),
+                )
+            ]
+        )
+    rows.append([_b(_("🔄 Refresh"), SPeriod(a="home"))])
+    return _markup(rows)
+
+
+def confirm_kb(yes: CallbackData, no: CallbackData) -> InlineKeyboardMarkup:
+    return _markup([[_b(_("✅ Confirm"), yes), _b(_("✖ Cancel"), no)]])
+
+
+def progress_kb() -> InlineKeyboardMarkup:
+    return _markup([[_b(_("🔄 Refresh"), SProg())]])
+
+
+def audience_kb(groups: list[RankingGroup]) -> InlineKeyboardMarkup:
+    rows = [
+        [_b(_("👥 Everyone"), SBcast(a="aud", v="all"))],
+        [_b(_("⏳ Units not yet submitted"), SBcast(a="aud", v="not_submitted"))],
+        [_b(_("🔎 Appraisers with pending items"), SBcast(a="aud", v="appraisers_pending"))],
+    ]
+    rows += [
+        [_b(_("🏷 Group: {name}").format(name=g.name), SBcast(a="aud", v=f"g.{g.code}"))] for g in groups[:20]
+    ]
+    rows.append([_b(_("✖ Cancel"), SBcast(a="cancel"))])
+    return _markup(rows)
+
+
+def broadcast_confirm_kb() -> InlineKeyboardMarkup:
+    return confirm_kb(SBcast(a="send"), SBcast(a="cancel"))
+
+
+def report_kb(key: str) -> InlineKeyboardMarkup:
+    # a broadcast key is "bc:<hex>": the separator cannot travel in callback data
+    return _markup([[_b(_("🔄 Refresh the report"), SBcast(a="rep", v=key.removeprefix("bc:")))]])
+
+
+def survey_units_kb(units: list[SurveyUnit]) -> InlineKeyboardMarkup:
+    rows = []
+    for su in units[:60]:
+        done = sum(1 for _leaf, value in su.items if value is not None)
+        rows.append([_b(f"{su.unit.name} ({done}/{len(su.items)})", SSurvey(a="unit", u=su.unit.id))])
+    return _markup(rows)
+
+
+def survey_items_kb(su: SurveyUnit) -> InlineKeyboardMarkup:
+    rows = [
+        [_b(f"{leaf.code} {leaf.name}"[:60], SSurvey(a="item", u=su.unit.id, c=leaf.code))]
+        for leaf, _value in su.items
+    ]
+    rows.append([_b(_("⬅ Units"), SSurvey(a="home"))])
+    return _markup(rows)
+
+
+def not_ranked_kb(units: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    rows = [
+        [_b(_("↩ Rank {unit} again").format(unit=name), SRank(a="clear", u=code))]
+        for code, name in units[:30]
+    ]
+    return _markup(rows)
+
+
+def agencies_kb(agencies: list[Agency]) -> InlineKeyboardMarkup:
+    return _markup([[_b(a.name, SAssign(ag=a.id))] for a in agencies[:40]])
+
+
+def assign_kb(agency_id: int, slots: list[FieldSlot]) -> InlineKeyboardMarkup:
+    rows = []
+    for slot in slots:
+        if slot.agency_id == agency_id:
+            mark = "✅"
+        elif slot.agency_id is None:
+            mark = "▫️"
+        else:
+            mark = f"↪ {slot.agency_code}"
+        rows.append([_b(f"{mark} {slot.scope}", SAssign(ag=agency_id, f=slot.scope))])
+    rows.append([_b(_("⬅ Agencies"), SAssign())])
+    return _markup(rows)
