@@ -22,7 +22,7 @@ from bot.db.models import (
     RoleName,
     Unit,
 )
-from bot.services.agencies import agency_for
+from bot.services.agencies import leaf_agencies
 from bot.services.criteria import criteria_model
 
 UNIT_ROLES = (RoleName.OFFICER.value, RoleName.UNIT_HEAD.value)
@@ -120,10 +120,7 @@ async def pending_counts_by_agency(session: AsyncSession, period: Period) -> dic
     )
     for unit_type, row in sets:
         cs = criteria_model(row)
-        agencies[unit_type] = {
-            leaf.code: agency_for(assignments, leaf.appraisal_field or fa.code, criterion.code, leaf.code)
-            for fa, criterion, leaf in cs.leaves()
-        }
+        agencies[unit_type] = leaf_agencies(cs, assignments)
     rows = await session.execute(
         select(Assessment.unit_id, Assessment.status, Unit.unit_type, ItemScore)
         .join(Unit, Unit.id == Assessment.unit_id)

@@ -24,6 +24,7 @@ from bot.notify.audience import (
 from bot.notify.unreachable import secretariat
 from bot.services.actor import Actor
 from bot.services.audit import record
+from bot.services.cycle import announce
 from bot.services.outbox import enqueue
 from bot.ui.text import esc
 
@@ -196,6 +197,7 @@ async def lock_stage(
     before = {"status": period.status}
     period.status = stage.next_status
     await record(session, SYSTEM, "period.stage_lock", "period", period.id, before, {"status": period.status})
+    await announce(session, period, period.status, now)  # the same notices as a stage moved by hand
     for person in await secretariat(session):
         text = translate(
             person.language,

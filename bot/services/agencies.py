@@ -175,3 +175,12 @@ def agency_for(
     by_item = {a.scope: a.agency_id for a in assignments if a.kind == AssignmentKind.ITEM}
     by_field = {a.scope: a.agency_id for a in assignments if a.kind == AssignmentKind.FIELD}
     return by_item.get(leaf_code) or by_item.get(criterion_code) or by_field.get(field_key)
+
+
+def leaf_agencies(cs: CriteriaSet, assignments: list[AgencyAssignment]) -> dict[str, int | None]:
+    """Leaf code → the agency that appraises it under the period's assignments (survey items included:
+    callers that appraise skip them by rule kind)."""
+    return {
+        leaf.code: agency_for(assignments, leaf.appraisal_field or area.code, criterion.code, leaf.code)
+        for area, criterion, leaf in cs.leaves()
+    }

@@ -35,7 +35,7 @@ from bot.scoring.model import CriteriaSet, Criterion, FieldArea, Leaf, SurveyRul
 from bot.scoring.rules import Answer, score_answer
 from bot.services import audit
 from bot.services.actor import Actor
-from bot.services.agencies import agency_for
+from bot.services.agencies import leaf_agencies
 from bot.services.errors import ServiceError
 from bot.services.outbox import enqueue
 from bot.services.periods import criteria_for, current_period
@@ -88,10 +88,7 @@ class PeriodScope:
         return self.sets[unit_type]
 
     def agency_of(self, cs: CriteriaSet, code: str) -> int | None:
-        for area, criterion, leaf in cs.leaves():
-            if leaf.code == code:
-                return agency_for(self.assignments, leaf.appraisal_field or area.code, criterion.code, code)
-        return None
+        return leaf_agencies(cs, self.assignments).get(code)
 
 
 async def load_scope(session: AsyncSession, period: Period) -> PeriodScope:
@@ -183,10 +180,9 @@ async def backlog(
         except ServiceError:
             continue
         sheet = items.get(assessment.id, {})
-        for area, criterion, leaf in _appraised_leaves(cs):
-            agency = agency_for(
-                scope.assignments, leaf.appraisal_field or area.code, criterion.code, leaf.code
-            )
+        agencies_of = leaf_agencies(cs, scope.assignments)
+        for area, _criterion, leaf in _appraised_leaves(cs):
+            agency = agencies_of[leaf.code]
             if agency is None or (agency_ids is not None and agency not in agency_ids):
                 continue
             row = sheet.get(leaf.code)
@@ -307,7 +303,7 @@ async def _context(
     if found is None:
         raise ServiceError("forbidden")
     area, criterion, leaf = found
-    agency = agency_for(scope.assignments, leaf.appraisal_field or area.code, criterion.code, leaf.code)
+    agency = scope.agency_of(cs, leaf.code)
     if agency is None or (agencies is not None and agency not in agencies):
         raise ServiceError("forbidden")
     item = await session.scalar(

@@ -40,6 +40,7 @@ from bot.scoring.rules import Answer, score_answer
 from bot.scoring.sheet import Basis, LeafScore, SheetResult, compute_sheet
 from bot.services import audit
 from bot.services.actor import Actor
+from bot.services.agencies import leaf_agencies
 from bot.services.criteria import criteria_model
 from bot.services.errors import ServiceError
 from bot.services.outbox import enqueue
@@ -588,12 +589,14 @@ async def touch(session: AsyncSession, sheet: Sheet, code: str) -> None:
 # ----------------------------------------------------------------------------- submission
 
 
-async def _appraisers(session: AsyncSession, period_id: int) -> list[Person]:
-    """Appraisers of every agency with an assignment in the period (their queues get this unit)."""
-    agency_ids = await session.scalars(
-        select(AgencyAssignment.agency_id).where(AgencyAssignment.period_id == period_id).distinct()
+async def _appraisers(session: AsyncSession, sheet: Sheet) -> list[Person]:
+    """Appraisers of the agencies that appraise at least one of this sheet's items."""
+    assignments = list(
+        await session.scalars(select(AgencyAssignment).where(AgencyAssignment.period_id == sheet.period.id))
     )
-    return await agency_people(session, set(agency_ids))
+    appraised = {leaf.code for _, _, leaf in sheet.criteria.leaves() if _self_scored(leaf)}
+    agencies = leaf_agencies(sheet.criteria, assignments)
+    return await agency_people(session, {a for code, a in agencies.items() if a and code in appraised})
 
 
 @use_case
@@ -629,7 +632,7 @@ async def submit(
             text,
             f"submitted:{assessment.id}:{stamp}:{person.id}",
         )
-    for person in await _appraisers(session, sheet.period.id):
+    for person in await _appraisers(session, sheet):
         text = translate(
             person.language,
             "{unit} has submitted its self-assessment; its items are waiting for appraisal.",

@@ -9,9 +9,21 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Assessment, AssessmentStatus, AuditLog, ItemScore, Period, PeriodStatus
+from bot.db.models import (
+    Agency,
+    AgencyAssignment,
+    Assessment,
+    AssessmentStatus,
+    AuditLog,
+    ItemScore,
+    Period,
+    PeriodStatus,
+    Person,
+    Role,
+)
 from bot.scoring.numbers import InputError
 from bot.services import appraisal as svc
+from bot.services import assessment as officer
 from bot.services import explanation as reply
 from bot.services.errors import ServiceError
 from bot.services.stages import Round
@@ -55,6 +67,25 @@ async def test_submission_notifies_appraisers_and_queues_per_agency(session: Asy
     assert [(c.key, c.count) for c in nv.by_field] == [("1", 8)]
     tp = await svc.pending(session, w.tp_appraiser)
     assert sorted({q.item_code for q in tp.items}) == FIELD2  # the survey item 2.2 is not appraised
+
+
+async def test_submission_notice_skips_agencies_without_items_of_the_unit(
+    session: AsyncSession, w: World
+) -> None:
+    stc = Agency(code="STC", name="Sở Tài chính")
+    session.add(stc)
+    await session.flush()
+    session.add(AgencyAssignment(period_id=w.base.period.id, agency_id=stc.id, scope="9", kind="field"))
+    person = Person(telegram_id=3999, full_name="Thẩm định STC", language="vi")
+    session.add(person)
+    await session.flush()
+    session.add(Role(person_id=person.id, role="appraiser", agency_id=stc.id))
+    await session.commit()
+    await officer.withdraw(session, w.base.head, w.aid)
+    await officer.submit(session, w.base.head, w.aid)
+    notices = await outbox(session, "to_appraise")
+    assert 3999 not in {n.chat_id for n in notices}
+    assert {3001, 3002} <= {n.chat_id for n in notices}
 
 
 async def test_accept_and_adjust_through_the_rule(session: AsyncSession, w: World) -> None:

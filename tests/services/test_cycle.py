@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AgencyAssignment, Assessment, ItemScore, Period, RankingGroup, Unit
+from bot.notify.reminders import lock_stage
 from bot.scoring.numbers import InputError
 from bot.services import appraisal, cycle, survey
 from bot.services.assignment_board import field_slots, toggle_field
@@ -58,6 +60,28 @@ async def test_only_the_secretariat_moves_stages_in_order(session: AsyncSession,
     notices = await outbox(session, "round_first")
     assert {n.chat_id for n in notices} == {3001, 3002}
     assert "/pending" in notices[0].text and "8" in notices[0].text
+
+
+async def test_the_deadline_lock_tells_appraisers_as_a_manual_advance_does(
+    session: AsyncSession, w: World
+) -> None:
+    period = await session.get(Period, w.base.period.id)
+    assert period is not None
+    deadline = datetime.now(UTC) - timedelta(minutes=1)
+    period.self_deadline = deadline
+    await session.commit()
+    locked = await lock_stage(
+        session,
+        period.id,
+        "self_assessment",
+        deadline,
+        now=datetime.now(UTC),
+        tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+    )
+    assert locked
+    notices = await outbox(session, "round_first")
+    assert {n.chat_id for n in notices} == {3001, 3002}
+    assert "/pending" in notices[0].text
 
 
 async def test_explanation_round_notifies_units_with_contested_items(session: AsyncSession, w: World) -> None:
