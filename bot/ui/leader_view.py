@@ -1,0 +1,253 @@
+"""Texts of the leader's screens, rendered from the leader services' read models.
+
+Numbers are formatted by the core (`fmt_index`, `fmt_points`: "87,93" in Vietnamese); names are
+escaped (HTML parse mode). A ranking is cut into pages that each fit one Telegram message.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.scoring.bands import ClassBand
+from bot.scoring.fmt import fmt_index, fmt_points
+from bot.scoring.ranking import RankRow
+from bot.scoring.sheet import Basis
+from bot.services.leader import CycleProgress, GroupAwards, RankingView, ResultStatus, UnitDetail
+from bot.services.unit_search import UnitMatch
+from bot.ui.text import N_, esc
+
+#: At most this many units per page of /rank, and at most PAGE_BUDGET characters (Telegram: 4096).
+ROWS_PER_PAGE = 20
+PAGE_BUDGET = 3800
+
+PERIOD_STATUS = {
+    "draft": N_("period in preparation"),
+    "self_assessment": N_("the self-assessment stage"),
+    "appraisal": N_("the appraisal stage"),
+    "explanation": N_("the explanation and supplement stage"),
+    "final_appraisal": N_("the final appraisal stage"),
+    "approved": N_("results approved by the council"),
+    "published": N_("results published"),
+}
+REASONS = {
+    "not_started": N_("self-assessment not started"),
+    "draft": N_("self-assessment not submitted"),
+    "returned": N_("withdrawn for correction"),
+}
+
+
+def band_text(band: ClassBand | None, locale: str) -> str:
+    if band is None:
+        return ""
+    return band.name_en if locale == "en" and band.name_en else band.name_vi
+
+
+def status_text(status: ResultStatus, basis: Basis) -> str:
+    """ "tạm thời — theo điểm thẩm định đến nay" / "… theo điểm tự đánh giá" / "chính thức"."""
+    if status is ResultStatus.FINAL:
+        return _("final results")
+    if status is ResultStatus.SELF:
+        return _("provisional — on the self-assessed points")
+    if basis is Basis.FINAL:
+        return _("provisional — on the appraised points, awaiting publication")
+    return _("provisional — on the points appraised so far")
+
+
+def change_text(change: Decimal | None, locale: str) -> str:
+    if change is None:
+        return ""
+    if change > 0:
+        return f"▲ {fmt_index(change, locale)}"
+    if change < 0:
+        return f"▼ {fmt_index(-change, locale)}"
+    return f"= {fmt_index(change, locale)}"
+
+
+def reason_text(reason: str) -> str:
+    if reason.startswith("not_ranked"):
+        why = reason.partition(":")[2].strip()
+        return _("not ranked: {reason}").format(reason=esc(why)) if why else _("not ranked")
+    msgid = REASONS.get(reason)
+    return _(msgid) if msgid else esc(reason)
+
+
+# ----------------------------------------------------------------------------- /rank
+
+
+def _ranked_line(row: RankRow, change: Decimal | None, locale: str) -> str:
+    parts = [
+        f"{row.rank}. {esc(row.name)} — <b>{fmt_index(row.index, locale)}</b>",
+        band_text(row.band, locale),
+    ]
+    delta = change_text(change, locale)
+    if delta:
+        parts.append(delta)
+    return " · ".join(parts)
+
+
+def _apart_line(row: RankRow, locale: str) -> str:
+    if row.reason == "not_started":
+        return f"• {esc(row.name)} — {reason_text(row.reason)}"
+    return f"• {esc(row.name)} — {fmt_index(row.index, locale)} · {reason_text(row.reason)}"
+
+
+def _rank_header(view: RankingView, page: int, pages: int) -> str:
+    lines = [
+        _("<b>PAR index {year}: {group}</b>").format(year=view.year, group=esc(view.group.name)),
+        f"<i>{status_text(view.status, view.basis)}</i>",
+    ]
+    if pages > 1:
+        lines.append(_("Ranking page {page}/{pages}").format(page=page + 1, pages=pages))
+    return "\n".join(lines)
+
+
+def rank_pages(view: RankingView, locale: str) -> list[str]:
+    """The ranking as pages of at most ROWS_PER_PAGE units and PAGE_BUDGET characters: ranked units
+    first (rank · unit · index · class · change since last year), then the units not ranked with
+    the reason."""
+    lines: list[str] = [_ranked_line(r, view.changes.get(r.unit_id), locale) for r in view.ranked]
+    if not view.ranked:
+        lines.append(_("No unit can be ranked yet."))
+    apart = view.apart
+    heading = _("<b>Not ranked ({count})</b>").format(count=len(apart))
+    if apart:
+        lines.append("")
+        lines.append(heading)
+        lines.extend(_apart_line(r, locale) for r in apart)
+    header_room = len(_rank_header(view, 998, 999)) + len(heading) + 4
+    pages: list[list[str]] = [[]]
+    size = header_room
+    in_apart = False
+    for line in lines:
+        in_apart = in_apart or line == heading
+        units_on_page = sum(1 for x in pages[-1] if x and x != heading)
+        if pages[-1] and (units_on_page >= ROWS_PER_PAGE or size + len(line) + 1 > PAGE_BUDGET):
+            pages.append([heading] if in_apart and line != heading else [])
+            size = header_room
+        if not pages[-1] and not line:
+            continue  # no blank line at the top of a page
+        pages[-1].append(line)
+        size += len(line) + 1
+    total = len(pages)
+    return [_rank_header(view, i, total) + "\n\n" + "\n".join(body) for i, body in enumerate(pages)]
+
+
+# ----------------------------------------------------------------------------- /unit
+
+
+def matches_text(query: str, matches: list[UnitMatch]) -> str:
+    if not matches:
+        return _("No unit matches “{query}”. Try its code or another spelling.").format(query=esc(query))
+    return _("Several units match “{query}”; choose one:").format(query=esc(query))
+
+
+def unit_text(detail: UnitDetail, locale: str) -> str:
+    group = f" — {esc(detail.group.name)}" if detail.group else ""
+    lines = [
+        f"<b>{esc(detail.name)}</b> ({esc(detail.code)}){group}",
+        _("PAR index {year}: <i>{status}</i>").format(
+            year=detail.year, status=status_text(detail.status, detail.basis)
+        ),
+    ]
+    sheet = detail.sheet
+    if sheet is None:
+        lines.append(_("This unit has not started its self-assessment."))
+        return "\n".join(lines)
+    head = _("Index: <b>{index}</b> · {band}").format(
+        index=fmt_index(sheet.index, locale), band=band_text(detail.band, locale)
+    )
+    if detail.shows_group and detail.ranked:
+        head += " · " + _("rank {rank}/{count}").format(rank=detail.rank, count=detail.ranked_count)
+    elif detail.shows_group and detail.reason:
+        head += " · " + reason_text(detail.reason)
+    lines.append(head)
+    points = _("Points: {points} of {max} applicable").format(
+        points=fmt_points(sheet.points, locale), max=fmt_points(sheet.applicable_max, locale)
+    )
+    if detail.self_sheet is not None and detail.basis is not Basis.SELF:
+        points += " " + _("(self-assessed: {points})").format(
+            points=fmt_points(detail.self_sheet.points, locale)
+        )
+    lines.append(points)
+    if detail.previous_index is not None:
+        lines.append(
+            _("Since last year: {change} (last year {index})").format(
+                change=change_text(detail.change, locale), index=fmt_index(detail.previous_index, locale)
+            )
+        )
+    if not detail.shows_group:
+        lines.append(_("<i>The rank and the group average are shown once the results are published.</i>"))
+    lines.append("")
+    lines.append(_("<b>By field</b> (index · group average · last year)"))
+    for comparison in detail.fields:
+        result = sheet.field_by_code(comparison.code)
+        assert result is not None
+        parts = [
+            f"{esc(comparison.code)}. {esc(comparison.name)}",
+            _("{points}/{max} points").format(
+                points=fmt_points(result.points, locale), max=fmt_points(result.applicable_max, locale)
+            ),
+            f"<b>{fmt_index(comparison.index, locale)}</b>",
+        ]
+        if comparison.group_average is not None:
+            vs = change_text(comparison.delta_vs_group, locale)
+            parts.append(
+                _("avg {average}").format(average=fmt_index(comparison.group_average, locale)) + f" ({vs})"
+            )
+        if comparison.previous_index is not None:
+            parts.append(_("last year {index}").format(index=fmt_index(comparison.previous_index, locale)))
+        lines.append("• " + " · ".join(parts))
+    if detail.gaps:
+        lines.append("")
+        lines.append(_("<b>Most points lost — fix these first</b>"))
+        for gap in detail.gaps:
+            lines.append(
+                _("• {code} {name}: {points}/{max}, lost {lost}").format(
+                    code=esc(gap.code),
+                    name=esc(gap.name),
+                    points=fmt_points(gap.points, locale),
+                    max=fmt_points(gap.max_points, locale),
+                    lost=fmt_points(gap.lost, locale),
+                )
+            )
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- /awards, /progress
+
+
+def awards_text(year: int, groups: list[GroupAwards], locale: str) -> str:
+    lines = [_("<b>Units eligible for commendation — {year}</b>").format(year=year)]
+    if groups:
+        lines.append(f"<i>{status_text(groups[0].status, groups[0].basis)}</i>")
+    for g in groups:
+        lines.append("")
+        lines.append(
+            _("<b>{group}</b> (at most {n} units, index ≥ {threshold})").format(
+                group=esc(g.group.name), n=g.top_n, threshold=fmt_points(g.threshold, locale)
+            )
+        )
+        if not g.rows:
+            lines.append(_("No unit qualifies yet."))
+        for row in g.rows:
+            lines.append(f"{row.rank}. {esc(row.name)} — <b>{fmt_index(row.index, locale)}</b>")
+    return "\n".join(lines)
+
+
+def progress_text(progress: CycleProgress) -> str:
+    stage = PERIOD_STATUS.get(progress.period_status)
+    lines = [
+        _("<b>Progress of the cycle — {period}</b>").format(period=esc(progress.period_name)),
+        _("Current stage: {stage}").format(stage=_(stage) if stage else esc(progress.period_status)),
+    ]
+    for g in progress.groups:
+        lines.append("")
+        lines.append(_("<b>{group}</b> ({total} units)").format(group=esc(g.group.name), total=g.total))
+        lines.append(
+            _("Not started: {a} · In progress: {b} · Submitted: {c} · Appraised: {d}").format(
+                a=g.not_started, b=g.in_progress, c=g.submitted, d=g.appraised
+            )
+        )
+    return "\n".join(lines)
