@@ -131,7 +131,8 @@ async def summary_xlsx(
 def ranking_pngs_of(view: RankingView, locale: str = "vi") -> list[bytes]:
     title = note("ranking_title", locale, year=view.year, group=view.group.name)
     subtitle = status_note(view.provisional, basis_note(view.status, view.basis, locale), locale)
-    rows = [r for r in view.rows if r.reason != "not_started"]  # no sheet: nothing to draw
+    # Ranked units and units flagged "not ranked"; unsubmitted sheets have no result to draw.
+    rows = [r for r in view.rows if r.ranked or r.reason.startswith("not_ranked")]
     return ranking_chart_pages(title, rows, view.bands, locale, subtitle)
 
 

@@ -88,7 +88,8 @@ def _ranked_line(row: RankRow, change: Decimal | None, locale: str) -> str:
 
 
 def _apart_line(row: RankRow, locale: str) -> str:
-    if row.reason == "not_started":
+    if not row.reason.startswith("not_ranked"):
+        # A sheet not yet submitted has no result to show: its partial self-score would mislead.
         return f"• {esc(row.name)} — {reason_text(row.reason)}"
     return f"• {esc(row.name)} — {fmt_index(row.index, locale)} · {reason_text(row.reason)}"
 

@@ -75,3 +75,24 @@ def test_labels_before_and_after_publication() -> None:
     final = rank_pages(_view(3, 5, ResultStatus.FINAL, Basis.FINAL), "vi")[0]
     assert "chính thức" in final and "tạm thời" not in final
     assert "Trang" not in final  # one page: no page counter
+
+
+def test_unsubmitted_sheets_show_no_partial_index() -> None:
+    text = "".join(rank_pages(_view(20, 5, ResultStatus.APPRAISED, Basis.APPRAISED), "vi"))
+    draft = next(line for line in text.splitlines() if "Xã 0009" in line)
+    flagged = next(line for line in text.splitlines() if "Xã 0018" in line)
+    assert "chưa gửi" in draft and "93,71" not in draft
+    assert "92,43" in flagged and "không xếp hạng" in flagged
+
+
+def test_the_chart_draws_results_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.services import leader_reports
+
+    drawn: list[str] = []
+    monkeypatch.setattr(
+        leader_reports, "ranking_chart_pages", lambda title, rows, *a, **k: drawn.extend(r.name for r in rows)
+    )
+    leader_reports.ranking_pngs_of(_view(20, 5, ResultStatus.APPRAISED, Basis.APPRAISED), "vi")
+    assert any(name.startswith("Xã 0018") for name in drawn)  # flagged "not ranked": shown with its score
+    assert not any(name.startswith("Xã 0009") for name in drawn)  # a draft: no result yet
+    assert len(drawn) == 19
