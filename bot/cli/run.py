@@ -13,20 +13,22 @@ from bot.cli import CliError
 from bot.config import load_settings
 
 
-def _setup_logging() -> None:
+def setup_logging() -> None:
     level = os.environ.get("CCHC_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
         level=getattr(logging, level, logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # Per-update and per-job lines would drown the few that matter (connected, menus, failures).
+    for noisy in ("aiogram.event", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 async def run_bot(args: argparse.Namespace) -> int:
     from bot.app import StartupError, build_app
 
-    _setup_logging()
+    setup_logging()
     settings = load_settings()
     if not settings.bot_token:
         raise CliError("CCHC_BOT_TOKEN is not set: get a token from @BotFather (or run the sandbox)")

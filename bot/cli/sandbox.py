@@ -15,10 +15,10 @@ DEFAULT_DATA_DIR = "./var/sandbox"
 
 
 async def sandbox(args: argparse.Namespace) -> int:
-    from bot.cli.run import _setup_logging
+    from bot.cli.run import setup_logging
     from bot.sandbox.runner import SandboxError, SandboxOptions, run_sandbox
 
-    _setup_logging()
+    setup_logging()
     # Every Bot API call of the local emulator would be an access-log line: keep the console readable.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     settings = load_settings()
