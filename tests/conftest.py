@@ -1,4 +1,4 @@
-"""Shared database fixtures.
+"""Shared fixtures: the databases, and `emulator` (a Bot API emulator on a free local port).
 
 `db_url` is parametrized: every test that uses it runs on SQLite (a temp file) and on PostgreSQL
 (127.0.0.1:5432, trust auth). For PostgreSQL one uniquely named database is created per test
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.migrate import upgrade
 from bot.db.models import Base
+from bot.sandbox.emulator import Emulator
 
 T = TypeVar("T")
 
@@ -80,6 +81,15 @@ class _PgServer:
     def drop_all(self) -> None:
         for name in self.created:
             _run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    """A Bot API emulator on a free local port."""
+    emulator = Emulator()
+    await emulator.start("127.0.0.1", 0)
+    yield emulator
+    await emulator.stop()
 
 
 @pytest.fixture(scope="session")

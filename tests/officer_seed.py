@@ -167,14 +167,15 @@ async def store_set(session: AsyncSession, data: dict[str, Any]) -> CriteriaSetR
     return row
 
 
-async def _person(session: AsyncSession, tg: int, name: str, role: str, **where: int) -> Actor:
-    person = Person(telegram_id=tg, full_name=name, language="vi")
-    session.add(person)
+async def person(session: AsyncSession, tg: int, name: str, role: str, **where: int) -> Actor:
+    """A registered person holding one role (**where: unit_id or agency_id)."""
+    row = Person(telegram_id=tg, full_name=name, language="vi")
+    session.add(row)
     await session.flush()
-    role_row = Role(person_id=person.id, role=role, **where)
+    role_row = Role(person_id=row.id, role=role, **where)
     session.add(role_row)
     await session.flush()
-    return actor_for(person, [role_row])
+    return actor_for(row, [role_row])
 
 
 async def seed(
@@ -202,10 +203,10 @@ async def seed(
     actors: list[Actor] = []
     if with_people:
         actors = [
-            await _person(session, 1001, "Cán bộ A", "officer", unit_id=unit.id),
-            await _person(session, 1002, "Giám đốc B", "unit_head", unit_id=unit.id),
-            await _person(session, 2001, "Cán bộ C", "officer", unit_id=other.id),
-            await _person(session, 3001, "Thẩm định D", "appraiser", agency_id=agency.id),
+            await person(session, 1001, "Cán bộ A", "officer", unit_id=unit.id),
+            await person(session, 1002, "Giám đốc B", "unit_head", unit_id=unit.id),
+            await person(session, 2001, "Cán bộ C", "officer", unit_id=other.id),
+            await person(session, 3001, "Thẩm định D", "appraiser", agency_id=agency.id),
         ]
     await session.commit()
     cs = CriteriaSet.model_validate(data)

@@ -1,4 +1,4 @@
-"""Helpers shared by the CLI modules: the database option, the migration check, error mapping.
+"""Helpers shared by the CLI modules: the common options, the migration check, error mapping.
 
 Commands that use the database refuse to run on a database that is not at the latest migration
 (`cchc-bot db upgrade` fixes it); only `db upgrade` and `demo seed` migrate by themselves.
@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,8 +28,15 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", metavar="URL", help="override CCHC_DATABASE_URL for this command")
 
 
-def add_json_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+def command(
+    parser: argparse.ArgumentParser, handler: Callable[[argparse.Namespace], Any], *, json: bool, db: bool
+) -> None:
+    """Finish a subcommand: its `--json` and `--database-url` options where it has them, its handler."""
+    if json:
+        parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    if db:
+        add_db_option(parser)
+    parser.set_defaults(handler=handler)
 
 
 def database_url(args: argparse.Namespace) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import CliError, print_json
-from bot.cli._common import add_db_option, add_json_option, open_session, service_errors
+from bot.cli._common import command, open_session, service_errors
 from bot.scoring.loader import CriteriaError, load_criteria_set, parse_criteria_set, summary
 from bot.scoring.model import CriteriaSet
 from bot.services.actor import Actor
@@ -108,14 +108,9 @@ def register(subparsers: Any) -> None:
     sub = criteria.add_subparsers(dest="criteria_command", metavar="ACTION", required=True)
     validate = sub.add_parser("validate", help="check a YAML/XLSX criteria set (exit 1 with the errors)")
     validate.add_argument("path", metavar="PATH")
-    add_json_option(validate)
-    validate.set_defaults(handler=_validate)
+    command(validate, _validate, json=True, db=False)
     imp = sub.add_parser("import", help="validate and store a YAML/XLSX criteria set")
     imp.add_argument("path", metavar="FILE")
-    add_json_option(imp)
-    add_db_option(imp)
-    imp.set_defaults(handler=_import)
+    command(imp, _import, json=True, db=True)
     lst = sub.add_parser("list", help="stored criteria sets")
-    add_json_option(lst)
-    add_db_option(lst)
-    lst.set_defaults(handler=_list)
+    command(lst, _list, json=True, db=True)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from bot.cli import CliError, print_json
-from bot.cli._common import add_db_option, add_json_option, database_url, service_errors
+from bot.cli._common import command, database_url, service_errors
 from bot.db.migrate import autogenerate, current_revision, head_revision, is_up_to_date, upgrade
 
 
@@ -48,14 +48,10 @@ def register(subparsers: Any) -> None:
     db = subparsers.add_parser("db", help="database schema: upgrade, status")
     sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     up = sub.add_parser("upgrade", help="create or migrate the database to the latest schema")
-    add_db_option(up)
-    up.set_defaults(handler=_upgrade)
+    command(up, _upgrade, json=False, db=True)
     st = sub.add_parser("status", help="show the schema revision (exit 1 when an upgrade is due)")
-    add_db_option(st)
-    add_json_option(st)
-    st.set_defaults(handler=_status)
+    command(st, _status, json=True, db=True)
     rev = sub.add_parser("revision", help="(developers) autogenerate a migration from the models")
     rev.add_argument("-m", "--message", required=True)
     rev.add_argument("--rev-id", help="e.g. 0002")
-    add_db_option(rev)
-    rev.set_defaults(handler=_revision)
+    command(rev, _revision, json=False, db=True)

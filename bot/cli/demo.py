@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.cli import print_json
-from bot.cli._common import add_db_option, add_json_option, open_session, service_errors
+from bot.cli._common import command, open_session, service_errors
 from bot.config import load_settings
 from bot.db.models import Unit
 
@@ -55,6 +55,4 @@ def register(subparsers: Any) -> None:
         help="create the demo province (migrates the database first; running it again duplicates nothing)",
     )
     seed.add_argument("--if-empty", action="store_true", help="do nothing when the database has units")
-    add_json_option(seed)
-    add_db_option(seed)
-    seed.set_defaults(handler=_seed)
+    command(seed, _seed, json=True, db=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import print_json
-from bot.cli._common import add_db_option, add_json_option, open_session, service_errors
+from bot.cli._common import command, open_session, service_errors
 from bot.services.actor import Actor
 from bot.services.history import import_history
 
@@ -38,6 +38,4 @@ def register(subparsers: Any) -> None:
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--year", type=int, required=True)
     imp.add_argument("--group", required=True, metavar="CODE", help="ranking group (created when missing)")
-    add_json_option(imp)
-    add_db_option(imp)
-    imp.set_defaults(handler=_import)
+    command(imp, _import, json=True, db=True)

@@ -6,11 +6,12 @@ import argparse
 from typing import Any
 
 from bot.cli import print_json
-from bot.cli._common import add_db_option, add_json_option, open_session, service_errors
+from bot.cli._common import command, open_session, service_errors
 from bot.config import load_settings
 from bot.db.models import RoleName
 from bot.services.actor import Actor
 from bot.services.invites import check_role, create_invite, deep_link
+from bot.text import fmt_dt
 
 
 @service_errors
@@ -45,7 +46,7 @@ async def _create(args: argparse.Namespace) -> int:
         print(link)
         print(f"code {invite.code}  role {invite.role}  for {target}  uses {invite.max_uses}")
         if invite.expires_at:
-            print(f"expires {invite.expires_at.astimezone(load_settings().tz):%d/%m/%Y %H:%M}")
+            print(f"expires {fmt_dt(invite.expires_at, load_settings().tz)}")
     return 0
 
 
@@ -60,6 +61,4 @@ def register(subparsers: Any) -> None:
     create.add_argument("--uses", type=int, default=1, help="how many people may use it (default 1)")
     create.add_argument("--days", type=int, default=7, help="valid for D days (default 7)")
     create.add_argument("--bot-username", help="default CCHC_BOT_USERNAME")
-    add_json_option(create)
-    add_db_option(create)
-    create.set_defaults(handler=_create)
+    command(create, _create, json=True, db=True)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli import CliError, print_json
-from bot.cli._common import add_db_option, add_json_option, open_session, service_errors
+from bot.cli._common import command, open_session, service_errors
 from bot.config import load_settings
 from bot.services.actor import Actor
 from bot.services.criteria import find_criteria_row, store_criteria_set
@@ -28,6 +28,7 @@ from bot.services.periods import (
     set_period_status,
     show_period,
 )
+from bot.text import fmt_dt
 
 STAGE_OPTIONS = {
     "opens": "opens",
@@ -64,8 +65,7 @@ def _print_info(info: PeriodInfo, as_json: bool) -> None:
     for unit_type, code in info.criteria.items():
         print(f"  criteria {unit_type:<8} {code}")
     for stage, when in info.stages.items():
-        shown = when.astimezone(tz).strftime("%d/%m/%Y %H:%M") if when else "-"
-        print(f"  {stage:<16} {shown}")
+        print(f"  {stage:<16} {fmt_dt(when, tz) or '-'}")
     if info.progress:
         print("  progress: " + ", ".join(f"{k} {v}" for k, v in sorted(info.progress.items())))
 
@@ -144,29 +144,19 @@ def register(subparsers: Any) -> None:
     )
     for option in STAGE_OPTIONS:
         create.add_argument("--" + option.replace("_", "-"), dest=option, metavar="DATE")
-    add_json_option(create)
-    add_db_option(create)
-    create.set_defaults(handler=_create)
+    command(create, _create, json=True, db=True)
     opn = sub.add_parser("open", help="open self-assessment: sheets for every unit, units notified")
     opn.add_argument("--year", type=int, required=True)
-    add_json_option(opn)
-    add_db_option(opn)
-    opn.set_defaults(handler=_open)
+    command(opn, _open, json=True, db=True)
     show = sub.add_parser("show", help="a period's stages, criteria and progress (default: current)")
     show.add_argument("--year", type=int)
-    add_json_option(show)
-    add_db_option(show)
-    show.set_defaults(handler=_show)
+    command(show, _show, json=True, db=True)
     dl = sub.add_parser("set-deadline", help="move the end of a stage")
     dl.add_argument("--year", type=int, required=True)
     dl.add_argument("--stage", required=True, choices=[*STAGE_COLUMNS, "self", "final"])
     dl.add_argument("when", metavar="DATE")
-    add_json_option(dl)
-    add_db_option(dl)
-    dl.set_defaults(handler=_set_deadline)
+    command(dl, _set_deadline, json=True, db=True)
     st = sub.add_parser("status", help="move a period forward to a later stage")
     st.add_argument("--year", type=int, required=True)
     st.add_argument("status")
-    add_json_option(st)
-    add_db_option(st)
-    st.set_defaults(handler=_status)
+    command(st, _status, json=True, db=True)

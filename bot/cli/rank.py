@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from bot.cli import print_json
-from bot.cli._common import add_db_option, add_json_option, index_text, open_session, service_errors
+from bot.cli._common import command, index_text, open_session, service_errors
 from bot.scoring.sheet import Basis
 from bot.services.errors import ServiceError
 from bot.services.periods import current_period
@@ -86,6 +86,4 @@ def register(subparsers: Any) -> None:
         choices=[b.value for b in Basis],
         help="self, appraised or final points (default: final once approved, else appraised)",
     )
-    add_json_option(rank)
-    add_db_option(rank)
-    rank.set_defaults(handler=_rank)
+    command(rank, _rank, json=True, db=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import print_json
-from bot.cli._common import add_db_option, add_json_option, open_session
+from bot.cli._common import command, open_session
 from bot.services.actor import Actor
 from bot.services.survey import import_survey
 
@@ -30,6 +30,4 @@ def register(subparsers: Any) -> None:
     )
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--year", type=int, required=True)
-    add_json_option(imp)
-    add_db_option(imp)
-    imp.set_defaults(handler=_import)
+    command(imp, _import, json=True, db=True)

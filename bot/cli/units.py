@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import print_json
-from bot.cli._common import add_db_option, add_json_option, open_session, service_errors
+from bot.cli._common import command, open_session, service_errors
 from bot.services.actor import Actor
 from bot.services.agencies import (
     assign,
@@ -120,41 +120,30 @@ def register(subparsers: Any) -> None:
         "import", help="create/update units from CSV or XLSX: code, name, unit_type, group (all-or-nothing)"
     )
     imp.add_argument("file", metavar="FILE")
-    add_json_option(imp)
-    add_db_option(imp)
-    imp.set_defaults(handler=_units_import)
+    command(imp, _units_import, json=True, db=True)
     lst = sub.add_parser("list", help="list units")
     lst.add_argument("--group", metavar="CODE")
     lst.add_argument("--all", action="store_true", help="include inactive units")
-    add_json_option(lst)
-    add_db_option(lst)
-    lst.set_defaults(handler=_units_list)
+    command(lst, _units_list, json=True, db=True)
 
     agencies = subparsers.add_parser("agencies", help="appraising agencies and their assignments")
     asub = agencies.add_subparsers(dest="agencies_command", metavar="ACTION", required=True)
     aimp = asub.add_parser("import", help="create/update agencies from CSV or XLSX: code, name")
     aimp.add_argument("file", metavar="FILE")
-    add_db_option(aimp)
-    aimp.set_defaults(handler=_agencies_import)
+    command(aimp, _agencies_import, json=False, db=True)
     create = asub.add_parser("create", help="create one agency")
     create.add_argument("code")
     create.add_argument("name")
-    add_db_option(create)
-    create.set_defaults(handler=_agencies_create)
+    command(create, _agencies_create, json=False, db=True)
     alst = asub.add_parser("list", help="list agencies")
-    add_json_option(alst)
-    add_db_option(alst)
-    alst.set_defaults(handler=_agencies_list)
+    command(alst, _agencies_list, json=True, db=True)
     asg = asub.add_parser("assign", help="give a field (appraisal_field key) or an item to an agency")
     asg.add_argument("--year", type=int, required=True)
     asg.add_argument("--agency", required=True, metavar="CODE")
     target = asg.add_mutually_exclusive_group(required=True)
     target.add_argument("--field", metavar="KEY")
     target.add_argument("--item", metavar="CODE")
-    add_db_option(asg)
-    asg.set_defaults(handler=_assign)
+    command(asg, _assign, json=False, db=True)
     als = asub.add_parser("assignments", help="who appraises what in a period")
     als.add_argument("--year", type=int, required=True)
-    add_json_option(als)
-    add_db_option(als)
-    als.set_defaults(handler=_assignments)
+    command(als, _assignments, json=True, db=True)

@@ -70,6 +70,10 @@ class RoleName(StrEnum):
     SECRETARIAT = "secretariat"
 
 
+#: The roles held in a unit (the others are held in an agency or province-wide).
+UNIT_ROLES = (RoleName.OFFICER.value, RoleName.UNIT_HEAD.value)
+
+
 class PeriodStatus(StrEnum):
     DRAFT = "draft"
     SELF_ASSESSMENT = "self_assessment"

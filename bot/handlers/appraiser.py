@@ -16,16 +16,17 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.handlers.cycle_ui import chat_of, edit_target, guarded, send_evidence, show
+from bot.handlers.cycle_ui import send_evidence
+from bot.handlers.screen import chat_of, edit_target, guarded, item_on_screen, show
 from bot.scoring.fmt import fmt_points
 from bot.scoring.rules import choices
 from bot.services import appraisal as svc
 from bot.services.actor import Actor
 from bot.services.errors import ServiceError
+from bot.text import N_, esc
 from bot.ui import appraiser_kb as kb
 from bot.ui import appraiser_view as view
 from bot.ui.officer_view import how_to_answer
-from bot.ui.text import N_, esc
 
 router = Router(name="appraiser")
 
@@ -42,10 +43,10 @@ class AppraiserForm(StatesGroup):
 
 
 async def render_home(
-    bot: Bot, chat_id: int, session: AsyncSession, actor: Actor, locale: str, edit: Message | None = None
+    bot: Bot, chat_id: int, session: AsyncSession, actor: Actor, edit: Message | None = None
 ) -> None:
     found = await svc.pending(session, actor)
-    await show(bot, chat_id, view.home_text(found, locale), kb.home_kb(found.by_unit), edit)
+    await show(bot, chat_id, view.home_text(found), kb.home_kb(found.by_unit), edit)
 
 
 async def render_item(
@@ -67,7 +68,7 @@ async def render_item(
     if with_evidence and ctx.evidence:
         await send_evidence(bot, chat_id, ctx.evidence)
         edit = None  # the screen goes below the files
-    await show(bot, chat_id, view.item_text(ctx, locale, notice), kb.item_kb(ctx, locale), edit)
+    await show(bot, chat_id, view.item_text(ctx, locale, notice), kb.item_kb(ctx), edit)
 
 
 async def render_next(
@@ -89,7 +90,7 @@ async def render_next(
         await state.clear()
         done = _("No more items of this unit are waiting for you.")
         found = await svc.pending(session, actor)
-        text = (notice + "\n\n" if notice else "") + done + "\n\n" + view.home_text(found, locale)
+        text = (notice + "\n\n" if notice else "") + done + "\n\n" + view.home_text(found)
         await show(bot, chat_id, text, kb.home_kb(found.by_unit), edit)
         return
     later = [c for c in codes if after is not None and svc.code_key(c) > svc.code_key(after)]
@@ -110,21 +111,17 @@ async def render_next(
 
 async def _rerender(event: CallbackQuery | Message, kwargs: dict[str, Any]) -> None:
     session: AsyncSession = kwargs["session"]
-    actor: Actor = kwargs["actor"]
     state: FSMContext = kwargs["state"]
-    data = kwargs.get("callback_data")
-    stored = await state.get_data()
-    aid = getattr(data, "aid", None) or stored.get("aid")
-    code = getattr(data, "c", None) or stored.get("code")
-    args = (kwargs["bot"], chat_of(event), session, actor)
+    aid, code = await item_on_screen(kwargs)
+    args = (kwargs["bot"], chat_of(event), session, kwargs["actor"])
     if aid is not None and code:
         try:
-            await render_item(*args, int(aid), str(code), kwargs["locale"], state, edit_target(event))
+            await render_item(*args, aid, code, kwargs["locale"], state, edit_target(event))
             return
         except Exception:
             await session.rollback()
     await state.clear()
-    await render_home(*args, kwargs["locale"], edit_target(event))
+    await render_home(*args, edit_target(event))
 
 
 screen = guarded(_rerender)
@@ -133,19 +130,19 @@ screen = guarded(_rerender)
 @router.message(Command("pending"))
 @screen
 async def cmd_pending(
-    message: Message, session: AsyncSession, actor: Actor, bot: Bot, locale: str, state: FSMContext
+    message: Message, session: AsyncSession, actor: Actor, bot: Bot, state: FSMContext
 ) -> None:
     await state.clear()
-    await render_home(bot, message.chat.id, session, actor, locale)
+    await render_home(bot, message.chat.id, session, actor)
 
 
 @router.callback_query(kb.AHome.filter())
 @screen
 async def on_home(
-    callback: CallbackQuery, session: AsyncSession, actor: Actor, bot: Bot, locale: str, state: FSMContext
+    callback: CallbackQuery, session: AsyncSession, actor: Actor, bot: Bot, state: FSMContext
 ) -> None:
     await state.clear()
-    await render_home(bot, callback.from_user.id, session, actor, locale, edit_target(callback))
+    await render_home(bot, callback.from_user.id, session, actor, edit_target(callback))
 
 
 @router.callback_query(kb.AUnit.filter())
@@ -218,35 +215,14 @@ async def on_action(
         await send_evidence(bot, chat, ctx.evidence)
         await render_item(bot, chat, session, actor, aid, code, locale, state)
         return
-    if action == "ok":
-        await svc.accept(session, actor, aid, code)
-        await render_next(
-            bot,
-            chat,
-            session,
-            actor,
-            aid,
-            code,
-            locale,
-            state,
-            edit,
-            _("✅ {code} accepted.").format(code=esc(code)),
-        )
-        return
-    if action == "keep":
-        await svc.keep_first(session, actor, aid, code)
-        await render_next(
-            bot,
-            chat,
-            session,
-            actor,
-            aid,
-            code,
-            locale,
-            state,
-            edit,
-            _("↩ {code}: appraisal 1 stands.").format(code=esc(code)),
-        )
+    if action in ("ok", "keep"):
+        if action == "ok":
+            await svc.accept(session, actor, aid, code)
+            notice = _("✅ {code} accepted.").format(code=esc(code))
+        else:
+            await svc.keep_first(session, actor, aid, code)
+            notice = _("↩ {code}: appraisal 1 stands.").format(code=esc(code))
+        await render_next(bot, chat, session, actor, aid, code, locale, state, edit, notice)
         return
     ctx = await svc.open_item(session, actor, aid, code)
     if ctx.round is None:
@@ -346,27 +322,20 @@ async def on_reason(
     await render_next(bot, message.chat.id, session, actor, aid, code, locale, state, notice=notice)
 
 
-@router.message(StateFilter(AppraiserForm.note), F.text)
+@router.message(StateFilter(AppraiserForm.note, AppraiserForm.na_reason), F.text)
 @screen
-async def on_note(
+async def on_request(
     message: Message, session: AsyncSession, actor: Actor, bot: Bot, locale: str, state: FSMContext
 ) -> None:
+    """What the unit is asked for: a supplement (note) or the reason an N/A claim is refused."""
     data = await state.get_data()
     aid, code = int(data["aid"]), str(data["code"])
-    await svc.request_supplement(session, actor, aid, code, message.text or "")
-    notice = _("📎 Supplement requested for {code}; the unit has been notified.").format(code=esc(code))
-    await render_next(bot, message.chat.id, session, actor, aid, code, locale, state, notice=notice)
-
-
-@router.message(StateFilter(AppraiserForm.na_reason), F.text)
-@screen
-async def on_na_reason(
-    message: Message, session: AsyncSession, actor: Actor, bot: Bot, locale: str, state: FSMContext
-) -> None:
-    data = await state.get_data()
-    aid, code = int(data["aid"]), str(data["code"])
-    await svc.refuse_na(session, actor, aid, code, message.text or "")
-    notice = _("🚫 N/A refused for {code}; the unit has been notified.").format(code=esc(code))
+    if await state.get_state() == AppraiserForm.note.state:
+        await svc.request_supplement(session, actor, aid, code, message.text or "")
+        notice = _("📎 Supplement requested for {code}; the unit has been notified.").format(code=esc(code))
+    else:
+        await svc.refuse_na(session, actor, aid, code, message.text or "")
+        notice = _("🚫 N/A refused for {code}; the unit has been notified.").format(code=esc(code))
     await render_next(bot, message.chat.id, session, actor, aid, code, locale, state, notice=notice)
 
 

@@ -18,11 +18,11 @@ from bot.services.actor import Actor
 from bot.services.errors import ServiceError
 from bot.services.invites import redeem_invite
 from bot.services.profile import Profile, get_profile, set_language
+from bot.text import N_, esc
 from bot.ui.common_kb import LangCb, language_keyboard
 from bot.ui.errors import error_text
 from bot.ui.menus import MenuRegistry, set_person_menu
 from bot.ui.roles import role_help, role_label, role_rank, sort_roles
-from bot.ui.text import N_, esc
 
 router = Router(name="common")
 

@@ -1,32 +1,17 @@
-"""Shared pieces of the appraisal-cycle screens (appraiser, unit replies, secretariat): the refusal
-guard that answers with one sentence and re-renders the current screen, and evidence re-sending.
-"""
+"""Shared pieces of the appraisal-cycle screens (appraiser, unit replies, secretariat): the sentences
+for their refusals, and evidence re-sending."""
 
 from __future__ import annotations
 
-import inspect
-import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from aiogram import Bot
-from aiogram.types import (
-    CallbackQuery,
-    InputMediaDocument,
-    InputMediaPhoto,
-    Message,
-)
+from aiogram.types import InputMediaDocument, InputMediaPhoto
 from aiogram.utils.i18n import gettext as _
 
 from bot.db.models import Evidence, EvidenceKind, EvidenceRound
-from bot.handlers.officer.screens import show as show
-from bot.scoring.numbers import InputError
-from bot.services.errors import ServiceError
-from bot.ui.errors import error_text, register_error_messages
-from bot.ui.officer_view import input_error_text
-from bot.ui.text import N_, esc
-
-log = logging.getLogger("bot.cycle")
+from bot.text import N_, esc
+from bot.ui.errors import register_error_messages
 
 register_error_messages(
     {
@@ -46,52 +31,6 @@ register_error_messages(
         "not_survey": N_("{item} is not a survey item."),
     }
 )
-
-Rerender = Callable[[CallbackQuery | Message, dict[str, Any]], Awaitable[None]]
-Handler = Callable[..., Awaitable[Any]]
-
-
-def edit_target(event: CallbackQuery | Message) -> Message | None:
-    if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
-        return event.message
-    return None
-
-
-def chat_of(event: CallbackQuery | Message) -> int:
-    return event.from_user.id if event.from_user else 0
-
-
-def guarded(rerender: Rerender | None = None) -> Callable[[Handler], Handler]:
-    """Refusals (a forged or stale button, a closed stage, a missing reason) become one sentence in
-    the person's language, then the current screen is shown again so they can go on."""
-
-    def decorate(fn: Handler) -> Handler:
-        wanted = set(inspect.signature(fn).parameters)
-
-        async def wrapper(event: CallbackQuery | Message, **kwargs: Any) -> Any:
-            bot: Bot = kwargs["bot"]
-            try:
-                return await fn(event, **{k: v for k, v in kwargs.items() if k in wanted})
-            except InputError as exc:
-                await bot.send_message(chat_of(event), input_error_text(exc, kwargs["locale"]))
-            except ServiceError as exc:
-                log.info("%s refused: %s", fn.__name__, exc.code)
-                await bot.send_message(chat_of(event), "⚠️ " + error_text(exc))
-                if rerender is not None:
-                    try:
-                        await kwargs["session"].rollback()
-                        await rerender(event, kwargs)
-                    except ServiceError:
-                        pass
-            return None
-
-        # No functools.wraps: aiogram would read __wrapped__'s signature and pass fewer kwargs.
-        wrapper.__name__ = fn.__name__
-        wrapper.__qualname__ = fn.__qualname__
-        wrapper.__doc__ = fn.__doc__
-        return wrapper
-
-    return decorate
 
 
 async def send_evidence(bot: Bot, chat_id: int, rows: Sequence[Evidence]) -> int:
@@ -133,6 +72,3 @@ def _caption(row: Evidence) -> str:
     if row.round == EvidenceRound.SUPPLEMENT.value:
         return _("📎 {name} (supplement)").format(name=name)
     return f"📎 {name}"
-
-
-__all__ = ["chat_of", "edit_target", "guarded", "send_evidence", "show"]

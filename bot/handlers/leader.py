@@ -21,10 +21,10 @@ from bot.services import leader as svc
 from bot.services import leader_reports as reports
 from bot.services.actor import Actor
 from bot.services.unit_search import CLEAR_SCORE, search_units
+from bot.text import N_
 from bot.ui import leader_kb as kb
 from bot.ui import leader_view as view
 from bot.ui.errors import register_error_messages
-from bot.ui.text import N_
 
 router = Router(name="leader")
 

@@ -20,9 +20,9 @@ from bot.db.models import RoleName
 from bot.services import leader as svc
 from bot.services import leader_reports as reports
 from bot.services.actor import Actor
+from bot.text import N_
 from bot.ui import leader_kb as kb
 from bot.ui import leader_view as view
-from bot.ui.text import N_
 
 router = Router(name="leader.progress")
 

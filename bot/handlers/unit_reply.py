@@ -3,7 +3,6 @@ comment; answer with an explanation or more evidence until the deadline (service
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -15,13 +14,13 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.handlers.cycle_ui import chat_of, edit_target, guarded, show
-from bot.handlers.officer.files import _download, _incoming, too_big_text
+from bot.handlers import uploads
+from bot.handlers.screen import chat_of, edit_target, guarded, item_on_screen, show
 from bot.services import evidence as ev
 from bot.services import explanation as svc
 from bot.services.actor import Actor
+from bot.text import N_, esc
 from bot.ui import unit_reply_view as view
-from bot.ui.text import N_, esc
 
 router = Router(name="unit_reply")
 
@@ -29,7 +28,6 @@ _EXPLAIN = [("explain", N_("Appraisal results: explain or add evidence"))]
 COMMANDS: dict[str, list[tuple[str, str]]] = {"officer": _EXPLAIN, "unit_head": _EXPLAIN}
 
 _albums_seen: set[str] = set()
-_locks: dict[int, asyncio.Lock] = {}
 
 
 class ReplyForm(StatesGroup):
@@ -72,14 +70,11 @@ async def render_item(
 
 async def _rerender(event: CallbackQuery | Message, kwargs: dict[str, Any]) -> None:
     state: FSMContext = kwargs["state"]
-    data = kwargs.get("callback_data")
-    stored = await state.get_data()
-    aid = getattr(data, "aid", None) or stored.get("aid")
-    code = getattr(data, "c", None) or stored.get("code")
+    aid, code = await item_on_screen(kwargs)
     args = (kwargs["bot"], chat_of(event), kwargs["session"], kwargs["actor"])
     if aid is not None and code:
         try:
-            await render_item(*args, int(aid), str(code), kwargs["locale"], state, edit_target(event))
+            await render_item(*args, aid, code, kwargs["locale"], state, edit_target(event))
             return
         except Exception:
             await kwargs["session"].rollback()
@@ -166,41 +161,22 @@ async def on_file(
     settings: Settings,
 ) -> None:
     data = await state.get_data()
-    incoming = _incoming(message)
+    incoming = uploads.incoming(message)
     if incoming is None or "aid" not in data:
         return
     aid, code = int(data["aid"]), str(data["code"])
-    async with _locks.setdefault(message.chat.id, asyncio.Lock()):
+    async with uploads.chat_lock(message.chat.id):
         target = await svc.writable_target(session, actor, aid, code)
-        if incoming.size is not None and incoming.size > ev.DOWNLOAD_LIMIT:
-            await message.reply(too_big_text())
+        if incoming.too_big:
+            await message.reply(uploads.too_big_text())
             return
-        content = await _download(bot, incoming.file_id)
-        if content is None:
-            await message.reply(too_big_text())
+        directory = ev.item_dir(settings.evidence_dir, target, code) / "supplement"
+        stored = await uploads.store(bot, incoming, directory)
+        if stored is None:
+            await message.reply(uploads.too_big_text())
             return
-        directory = (
-            settings.evidence_dir
-            / str(target.period.year)
-            / ev.safe_name(target.unit.code, "unit")
-            / ev.safe_name(code, "item")
-            / "supplement"
-        )
-        stored = ev.store_bytes(directory, incoming.file_unique_id, incoming.file_name, content)
         _row, created = await svc.add_supplement(
-            session,
-            actor,
-            aid,
-            code,
-            file_id=incoming.file_id,
-            file_unique_id=incoming.file_unique_id,
-            file_name=incoming.file_name,
-            mime_type=incoming.mime_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            stored_path=str(stored.path),
-            kind=incoming.kind,
-            media_group_id=message.media_group_id,
+            session, actor, aid, code, **uploads.evidence_file(incoming, stored, message.media_group_id)
         )
     album = message.media_group_id
     if album is not None:

@@ -12,7 +12,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
-from bot.ui.text import N_
+from bot.text import N_
 
 REFUSAL = N_(
     "You have not been invited to use this bot yet. "

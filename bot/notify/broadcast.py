@@ -28,15 +28,15 @@ from bot.i18n import translate
 from bot.notify.audience import (
     appraisers_of,
     pending_counts_by_agency,
-    people_of_units,
     units_not_submitted,
 )
 from bot.services.actor import Actor, require
 from bot.services.audit import record
 from bot.services.errors import ServiceError
 from bot.services.outbox import enqueue
+from bot.services.recipients import people_of_units
 from bot.services.tx import use_case
-from bot.ui.text import esc
+from bot.text import esc
 
 AUDIENCES = ("all", "not_submitted", "appraisers_pending", "group:<code>")
 KIND = "broadcast"

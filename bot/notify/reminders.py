@@ -6,18 +6,18 @@ is re-derived then). Outbox keys make every job safe to run twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Agency, Period, PeriodStatus, RoleName, Unit
+from bot.db.models import UNIT_ROLES, Agency, Period, PeriodStatus, RoleName, Unit
 from bot.i18n import translate
 from bot.notify.audience import (
     appraisers_of,
     pending_counts_by_agency,
-    people_of_units,
     units_not_submitted,
     units_with_open_requests,
 )
@@ -26,7 +26,8 @@ from bot.services.actor import Actor
 from bot.services.audit import record
 from bot.services.cycle import announce
 from bot.services.outbox import enqueue
-from bot.ui.text import esc
+from bot.services.recipients import people_of_units
+from bot.text import esc, fmt_dt
 
 __all__ = [
     "STAGES",
@@ -76,10 +77,6 @@ def deadline_key(deadline: datetime) -> str:
     return deadline.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M")
 
 
-def fmt_local(when: datetime, tz: ZoneInfo) -> str:
-    return when.astimezone(tz).strftime("%d/%m/%Y %H:%M")
-
-
 async def _current(session: AsyncSession, period_id: int, stage: Stage, deadline: datetime) -> Period | None:
     """The period, if the deadline is still the one the job was planned for."""
     period = await session.get(Period, period_id, populate_existing=True)
@@ -100,6 +97,28 @@ async def _units(session: AsyncSession, period: Period, stage: Stage) -> dict[in
     return {u.id: (u, open_requests[u.id]) for u in units}
 
 
+async def _tell_units(
+    session: AsyncSession,
+    units: dict[int, tuple[Unit, int]],
+    roles: Iterable[str],
+    kind: str,
+    key: str,
+    text: Callable[[str | None, Unit, int], str],
+) -> int:
+    """Queue `text(language, unit, open requests)` for the people holding `roles` in each unit (keys
+    `key:<person>:<unit>`) and commit. Returns messages queued."""
+    queued = 0
+    for person, unit_id in await people_of_units(session, list(units), roles):
+        unit, open_requests = units[unit_id]
+        message = text(person.language, unit, open_requests)
+        row = await enqueue(
+            session, person.id, person.telegram_id, kind, message, f"{key}:{person.id}:{unit_id}"
+        )
+        queued += row is not None
+    await session.commit()
+    return queued
+
+
 async def remind_units(
     session: AsyncSession,
     period_id: int,
@@ -118,14 +137,12 @@ async def remind_units(
         return 0
     if stage.name == "self_assessment" and period.status != PeriodStatus.SELF_ASSESSMENT.value:
         return 0
-    units = await _units(session, period, stage)
-    queued = 0
-    when = fmt_local(deadline, tz)
-    for person, unit_id in await people_of_units(session, list(units)):
-        unit, open_requests = units[unit_id]
+    when = fmt_dt(deadline, tz)
+
+    def text(language: str | None, unit: Unit, open_requests: int) -> str:
         if stage.name == "self_assessment":
-            text = translate(
-                person.language,
+            return translate(
+                language,
                 "⏰ Reminder: {days} day(s) left until the self-assessment deadline of the PAR Index "
                 "{year} (<b>{deadline}</b>). {unit} has not submitted its self-assessment yet.",
                 days=days,
@@ -133,20 +150,19 @@ async def remind_units(
                 deadline=when,
                 unit=esc(unit.name),
             )
-        else:
-            text = translate(
-                person.language,
-                "⏰ Reminder: {unit} has {count} supplement request(s) not answered yet. The explanation "
-                "round closes in {days} day(s) (<b>{deadline}</b>).",
-                unit=esc(unit.name),
-                count=open_requests,
-                days=days,
-                deadline=when,
-            )
-        key = f"remind:{period.id}:{stage.name}:{deadline_key(deadline)}:{days}:{person.id}:{unit_id}"
-        queued += await enqueue(session, person.id, person.telegram_id, "reminder", text, key) is not None
-    await session.commit()
-    return queued
+        return translate(
+            language,
+            "⏰ Reminder: {unit} has {count} supplement request(s) not answered yet. The explanation "
+            "round closes in {days} day(s) (<b>{deadline}</b>).",
+            unit=esc(unit.name),
+            count=open_requests,
+            days=days,
+            deadline=when,
+        )
+
+    units = await _units(session, period, stage)
+    key = f"remind:{period.id}:{stage.name}:{deadline_key(deadline)}:{days}"
+    return await _tell_units(session, units, UNIT_ROLES, "reminder", key, text)
 
 
 async def escalate_overdue(
@@ -157,33 +173,30 @@ async def escalate_overdue(
     period = await _current(session, period_id, stage, deadline)
     if period is None or now < deadline:
         return 0
-    units = await _units(session, period, stage)
-    queued = 0
-    when = fmt_local(deadline, tz)
-    for person, unit_id in await people_of_units(session, list(units), [RoleName.UNIT_HEAD.value]):
-        unit, open_requests = units[unit_id]
+    when = fmt_dt(deadline, tz)
+
+    def text(language: str | None, unit: Unit, open_requests: int) -> str:
         if stage.name == "self_assessment":
-            text = translate(
-                person.language,
+            return translate(
+                language,
                 "❗ The self-assessment deadline of the PAR Index {year} (<b>{deadline}</b>) has passed and "
                 "{unit} has not submitted its self-assessment. Please contact the secretariat.",
                 year=period.year,
                 deadline=when,
                 unit=esc(unit.name),
             )
-        else:
-            text = translate(
-                person.language,
-                "❗ The explanation round closed on <b>{deadline}</b> and {unit} left {count} supplement "
-                "request(s) unanswered.",
-                deadline=when,
-                unit=esc(unit.name),
-                count=open_requests,
-            )
-        key = f"overdue:{period.id}:{stage.name}:{deadline_key(deadline)}:{person.id}:{unit_id}"
-        queued += await enqueue(session, person.id, person.telegram_id, "overdue", text, key) is not None
-    await session.commit()
-    return queued
+        return translate(
+            language,
+            "❗ The explanation round closed on <b>{deadline}</b> and {unit} left {count} supplement "
+            "request(s) unanswered.",
+            deadline=when,
+            unit=esc(unit.name),
+            count=open_requests,
+        )
+
+    units = await _units(session, period, stage)
+    key = f"overdue:{period.id}:{stage.name}:{deadline_key(deadline)}"
+    return await _tell_units(session, units, [RoleName.UNIT_HEAD.value], "overdue", key, text)
 
 
 async def lock_stage(
@@ -204,7 +217,7 @@ async def lock_stage(
             "🔒 PAR Index {year}: the deadline {deadline} has passed; the period moved from "
             "<b>{before}</b> to <b>{after}</b>.",
             year=period.year,
-            deadline=fmt_local(deadline, tz),
+            deadline=fmt_dt(deadline, tz),
             before=translate(person.language, STATUS_LABELS[stage.name]),
             after=translate(person.language, STATUS_LABELS[stage.next_status]),
         )

@@ -363,20 +363,6 @@ def _input_file(ref: str) -> FSInputFile | str:
     return FSInputFile(path) if path.is_file() else ref
 
 
-async def run_sender(
-    bot: Bot,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    stop_event: asyncio.Event,
-    config: SenderConfig | None = None,
-    *,
-    limiter: RateLimiter | None = None,
-) -> SenderStats:
-    """Deliver until `stop_event` is set (the sends in flight finish first)."""
-    sender = Sender(bot, sessionmaker, config, limiter=limiter)
-    await sender.run(stop_event)
-    return sender.stats
-
-
 # -- `python -m bot.notify.sender` -----------------------------------------------------------------
 
 

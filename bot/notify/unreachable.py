@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Agency, Outbox, OutboxStatus, Person, Role, RoleName, Unit
 from bot.i18n import translate
 from bot.services.outbox import enqueue
-from bot.ui.text import esc
+from bot.text import esc
 
 REPORT_KIND = "unreachable_report"
 MAX_NAMES = 40

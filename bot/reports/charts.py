@@ -306,6 +306,26 @@ WORSE_COLOUR = "#c0392b"
 BETTER_COLOUR = "#1a7f3c"
 
 
+def _block_heading(ax: Axes, y: float, text: str) -> None:
+    """The bold name over a block of bars (a field of the profile, a group of the progress chart)."""
+    ax.text(
+        0,
+        y,
+        text,
+        ha="left",
+        va="top",
+        fontproperties=font(SMALL_SIZE, bold=True),
+        color=TEXT_COLOUR,
+        parse_math=False,
+        linespacing=1.1,
+    )
+
+
+def _no_value(ax: Axes, centre: float) -> None:
+    """A dash where a bar has no value."""
+    ax.text(1, centre, "–", ha="left", va="center", fontproperties=font(SMALL_SIZE), color=MUTED_COLOUR)
+
+
 def unit_profile_chart(
     unit_name: str,
     comparisons: Sequence[FieldComparison],
@@ -347,17 +367,7 @@ def unit_profile_chart(
     y = 0.0
     for comparison, (name, lines) in zip(comparisons, blocks, strict=True):
         y += PROFILE_GAP_PX
-        ax.text(
-            0,
-            y,
-            name,
-            ha="left",
-            va="top",
-            fontproperties=font(SMALL_SIZE, bold=True),
-            color=TEXT_COLOUR,
-            parse_math=False,
-            linespacing=1.1,
-        )
+        _block_heading(ax, y, name)
         delta = comparison.delta_vs_group
         if delta is not None:
             sign = "+" if delta > 0 else "−" if delta < 0 else "±"
@@ -393,15 +403,7 @@ def unit_profile_chart(
                     color=TEXT_COLOUR,
                 )
             else:
-                ax.text(
-                    1,
-                    centre,
-                    "–",
-                    ha="left",
-                    va="center",
-                    fontproperties=font(SMALL_SIZE),
-                    color=MUTED_COLOUR,
-                )
+                _no_value(ax, centre)
             y += PROFILE_BAR_PX
     ax.set_ylim(max(plot_px, 60), 0)
     for x in (20, 40, 60, 80, 100):
@@ -460,17 +462,7 @@ def progress_chart(
     y = 0.0
     for group, text in zip(counts, blocks, strict=True):
         y += PROFILE_GAP_PX
-        ax.text(
-            0,
-            y,
-            text,
-            ha="left",
-            va="top",
-            fontproperties=font(SMALL_SIZE, bold=True),
-            color=TEXT_COLOUR,
-            parse_math=False,
-            linespacing=1.1,
-        )
+        _block_heading(ax, y, text)
         y += (text.count("\n") + 1) * PROFILE_LINE_PX + 4
         centre = y + PROGRESS_BAR_PX / 2
         left = 0.0
@@ -503,9 +495,7 @@ def progress_chart(
                 )
             left += share
         if total <= 0:
-            ax.text(
-                1, centre, "–", ha="left", va="center", fontproperties=font(SMALL_SIZE), color=MUTED_COLOUR
-            )
+            _no_value(ax, centre)
         y += PROGRESS_BAR_PX
     ax.set_ylim(max(plot_px, 60), 0)
     ticks = [0, 25, 50, 75, 100]

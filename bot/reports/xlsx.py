@@ -58,6 +58,14 @@ def status_note(provisional: bool, basis_note: str, locale: str = "vi") -> str:
 # --- summary per group -----------------------------------------------------------------------------
 
 
+def _write_titles(ws: Worksheet, ncols: int, title: str, subtitle: str, note: str, provisional: bool) -> None:
+    """Rows 1-3 of a results sheet: the title, the group or period, and how final the figures are."""
+    write_title(ws, 1, title, ncols, TITLE_FONT)
+    ws.row_dimensions[1].height = 36
+    write_title(ws, 2, subtitle, ncols, SUBTITLE_FONT)
+    write_title(ws, 3, note, ncols, PROVISIONAL_FONT if provisional else NOTE_FONT)
+
+
 def summary_workbook(
     title: str,
     groups: Sequence[tuple[str, Sequence[SummaryRow]]],
@@ -102,16 +110,7 @@ def _summary_sheet(
     with_change = any(row.change is not None for row in rows)
     headers = summary_headers(with_change, locale)
     ncols = len(headers)
-    write_title(ws, 1, title, ncols, TITLE_FONT)
-    ws.row_dimensions[1].height = 36
-    write_title(ws, 2, group_name, ncols, SUBTITLE_FONT)
-    write_title(
-        ws,
-        3,
-        status_note(provisional, basis_note, locale),
-        ncols,
-        PROVISIONAL_FONT if provisional else NOTE_FONT,
-    )
+    _write_titles(ws, ncols, title, group_name, status_note(provisional, basis_note, locale), provisional)
     write_header(ws, SUMMARY_HEADER_ROW, headers)
 
     aligns = [CENTER, WRAP, NUMBER, NUMBER, NUMBER, CENTER, CENTER]
@@ -211,16 +210,8 @@ def unit_workbook(
     ws.title = sheet_title(label("unit_sheet", locale), set())
     headers = unit_headers(locale)
     ncols = len(headers)
-    write_title(ws, 1, f"{label('unit_title', locale)}: {unit_name}", ncols, TITLE_FONT)
-    ws.row_dimensions[1].height = 36
-    write_title(ws, 2, period_name, ncols, SUBTITLE_FONT)
-    write_title(
-        ws,
-        3,
-        status_note(provisional, basis_note, locale),
-        ncols,
-        PROVISIONAL_FONT if provisional else NOTE_FONT,
-    )
+    title = f"{label('unit_title', locale)}: {unit_name}"
+    _write_titles(ws, ncols, title, period_name, status_note(provisional, basis_note, locale), provisional)
     write_header(ws, UNIT_HEADER_ROW, headers)
 
     r = UNIT_HEADER_ROW

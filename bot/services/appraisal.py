@@ -36,13 +36,13 @@ from bot.scoring.rules import Answer, score_answer
 from bot.services import audit
 from bot.services.actor import Actor
 from bot.services.agencies import leaf_agencies
-from bot.services.errors import ServiceError
+from bot.services.errors import ServiceError, required_text
 from bot.services.outbox import enqueue
-from bot.services.periods import criteria_for, current_period
+from bot.services.periods import active_period, criteria_for
 from bot.services.recipients import unit_people
 from bot.services.stages import CONTESTED, Round, answered, appraisal_round, now_utc, require_round
 from bot.services.tx import use_case
-from bot.ui.text import N_, esc, fmt_dt
+from bot.text import N_, esc, fmt_dt
 
 IN_QUEUE = (AssessmentStatus.SUBMITTED.value, AssessmentStatus.APPRAISED.value)
 MAX_TEXT = 2000
@@ -94,13 +94,6 @@ class PeriodScope:
 async def load_scope(session: AsyncSession, period: Period) -> PeriodScope:
     rows = await session.scalars(select(AgencyAssignment).where(AgencyAssignment.period_id == period.id))
     return PeriodScope(period, list(rows))
-
-
-async def active_period(session: AsyncSession) -> Period:
-    period = await current_period(session)
-    if period is None:
-        raise ServiceError("no_period", year="")
-    return period
 
 
 def _appraised_leaves(cs: CriteriaSet) -> Iterable[tuple[FieldArea, Criterion, Leaf]]:
@@ -166,7 +159,7 @@ async def backlog(
         .join(Unit, Unit.id == Assessment.unit_id)
         .where(Assessment.period_id == period.id, Assessment.status.in_(IN_QUEUE))
     )
-    pairs = list(rows.tuples())
+    pairs = list(rows)
     items: dict[int, dict[str, ItemScore]] = {}
     if pairs:
         for item in await session.scalars(
@@ -345,15 +338,6 @@ def preview_adjust(ctx: ItemContext, text: str) -> Answer:
     return score_answer(ctx.leaf, text)
 
 
-def _clean(text: str | None, required: str) -> str:
-    cleaned = (text or "").strip()
-    if not cleaned:
-        raise ServiceError(required)
-    if len(cleaned) > MAX_TEXT:
-        raise ServiceError("too_long", max=MAX_TEXT)
-    return cleaned
-
-
 _FIELDS = (
     "appraisal1_points",
     "appraisal1_status",
@@ -482,7 +466,7 @@ async def _refresh_status(session: AsyncSession, ctx: ItemContext) -> None:
                     ItemScore.assessment_id == ctx.assessment.id
                 )
             )
-        ).tuples()
+        )
         if status is not None and status != AppraisalStatus.SUPPLEMENT_REQUESTED.value
     }
     complete = all(leaf.code in decided for _, _, leaf in _appraised_leaves(ctx.criteria))
@@ -525,7 +509,7 @@ async def adjust(
     """New points through the leaf's rule (the officer's input: a level, yes/no, "45/50", "90%"...),
     with a reason. Adjusting an N/A claim refuses it with these points."""
     ctx, item, rnd = await _decide(session, actor, assessment_id, code, now)
-    note = _clean(reason, "reason_required")
+    note = required_text(reason, "reason_required", MAX_TEXT)
     answer = score_answer(ctx.leaf, value)
     at = now_utc(now)
     before = audit.snapshot(item, _FIELDS)
@@ -549,7 +533,7 @@ async def request_supplement(
     ctx, item, rnd = await _decide(session, actor, assessment_id, code, now)
     if rnd is not Round.FIRST:
         raise ServiceError("first_round_only")
-    text = _clean(note, "note_required")
+    text = required_text(note, "note_required", MAX_TEXT)
     at = now_utc(now)
     before = audit.snapshot(item, _FIELDS)
     _set(item, rnd, actor, at, None, AppraisalStatus.SUPPLEMENT_REQUESTED.value, text)
@@ -571,7 +555,7 @@ async def refuse_na(
     ctx, item, rnd = await _decide(session, actor, assessment_id, code, now)
     if not item.na_claimed:
         raise ServiceError("not_na")
-    text = _clean(reason, "reason_required")
+    text = required_text(reason, "reason_required", MAX_TEXT)
     at = now_utc(now)
     before = audit.snapshot(item, _FIELDS)
     _set(item, rnd, actor, at, Decimal(0), AppraisalStatus.NA_REFUSED.value, text)

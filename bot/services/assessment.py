@@ -13,21 +13,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.db.models import (
+    UNIT_ROLES,
     AgencyAssignment,
     Assessment,
     AssessmentStatus,
-    CriteriaSetRow,
     Evidence,
     ItemScore,
     Period,
-    PeriodCriteria,
     PeriodStatus,
     Person,
     RoleName,
@@ -41,14 +40,13 @@ from bot.scoring.sheet import Basis, LeafScore, SheetResult, compute_sheet
 from bot.services import audit
 from bot.services.actor import Actor
 from bot.services.agencies import leaf_agencies
-from bot.services.criteria import criteria_model
 from bot.services.errors import ServiceError
 from bot.services.outbox import enqueue
+from bot.services.periods import criteria_for, get_or_create_assessment
 from bot.services.recipients import agency_people, unit_people
 from bot.services.tx import use_case
-from bot.ui.text import esc
+from bot.text import esc
 
-UNIT_ROLES = frozenset({RoleName.OFFICER.value, RoleName.UNIT_HEAD.value})
 EDITABLE_STATUSES = frozenset(
     {AssessmentStatus.NOT_STARTED.value, AssessmentStatus.DRAFT.value, AssessmentStatus.RETURNED.value}
 )
@@ -128,17 +126,6 @@ async def current_period(session: AsyncSession) -> Period | None:
     )
 
 
-async def _criteria_for(session: AsyncSession, period: Period, unit: Unit) -> CriteriaSet:
-    row = await session.scalar(
-        select(CriteriaSetRow)
-        .join(PeriodCriteria, PeriodCriteria.criteria_set_id == CriteriaSetRow.id)
-        .where(PeriodCriteria.period_id == period.id, PeriodCriteria.unit_type == unit.unit_type)
-    )
-    if row is None:
-        raise ServiceError("no_criteria", unit_type=unit.unit_type, year=period.year)
-    return criteria_model(row)
-
-
 async def _load(session: AsyncSession, actor: Actor, assessment: Assessment, now: datetime | None) -> Sheet:
     roles = {RoleName.UNIT_HEAD.value} if actor.is_system else _actor_units(actor).get(assessment.unit_id)
     if not roles:
@@ -146,7 +133,7 @@ async def _load(session: AsyncSession, actor: Actor, assessment: Assessment, now
     period = await session.get(Period, assessment.period_id)
     unit = await session.get(Unit, assessment.unit_id)
     assert period is not None and unit is not None
-    criteria = await _criteria_for(session, period, unit)
+    criteria = await criteria_for(session, period, unit.unit_type)
     items = {
         item.item_code: item
         for item in await session.scalars(select(ItemScore).where(ItemScore.assessment_id == assessment.id))
@@ -187,13 +174,8 @@ async def open_sheet(
     period = await current_period(session)
     if period is None:
         raise ServiceError("no_period", year="")
-    assessment = await session.scalar(
-        select(Assessment).where(Assessment.period_id == period.id, Assessment.unit_id == unit_id)
-    )
-    if assessment is None:
-        assessment = Assessment(period_id=period.id, unit_id=unit_id, status=AssessmentStatus.NOT_STARTED)
-        session.add(assessment)
-        await session.commit()
+    assessment = await get_or_create_assessment(session, period.id, unit_id)
+    await session.commit()
     return await _load(session, actor, assessment, now)
 
 
@@ -413,6 +395,16 @@ def self_leaf(sheet: Sheet, code: str) -> Leaf:
     return leaf
 
 
+async def editable_item(
+    session: AsyncSession, actor: Actor, assessment_id: int, code: str, now: datetime | None
+) -> tuple[Sheet, ItemScore]:
+    """The sheet, editable by the actor now, and its row for self-scored item `code` (created if
+    missing)."""
+    sheet = await editable_sheet(session, actor, assessment_id, now)
+    self_leaf(sheet, code)
+    return sheet, await item_row(session, sheet, code)
+
+
 def _clean(text: str | None) -> str | None:
     if text is None:
         return None
@@ -485,15 +477,28 @@ async def save_answer(
 async def clear_answer(
     session: AsyncSession, actor: Actor, assessment_id: int, code: str, *, now: datetime | None = None
 ) -> ItemState:
-    sheet = await editable_sheet(session, actor, assessment_id, now)
-    self_leaf(sheet, code)
-    item = await item_row(session, sheet, code)
+    sheet, item = await editable_item(session, actor, assessment_id, code, now)
     before = _snapshot(item)
     item.self_raw = None
     item.self_points = None
     item.na_claimed = False
     item.na_reason = None
     return await _commit_item(session, actor, sheet, item, "self_score.clear", before)
+
+
+async def _set_text(
+    session: AsyncSession,
+    actor: Actor,
+    assessment_id: int,
+    code: str,
+    field: Literal["explanation", "evidence_note"],
+    text: str | None,
+    now: datetime | None,
+) -> ItemState:
+    sheet, item = await editable_item(session, actor, assessment_id, code, now)
+    before = _snapshot(item)
+    setattr(item, field, _clean(text))
+    return await _commit_item(session, actor, sheet, item, f"self_score.{field}", before)
 
 
 @use_case
@@ -506,12 +511,7 @@ async def set_explanation(
     *,
     now: datetime | None = None,
 ) -> ItemState:
-    sheet = await editable_sheet(session, actor, assessment_id, now)
-    self_leaf(sheet, code)
-    item = await item_row(session, sheet, code)
-    before = _snapshot(item)
-    item.explanation = _clean(text)
-    return await _commit_item(session, actor, sheet, item, "self_score.explanation", before)
+    return await _set_text(session, actor, assessment_id, code, "explanation", text, now)
 
 
 @use_case
@@ -524,12 +524,7 @@ async def set_evidence_note(
     *,
     now: datetime | None = None,
 ) -> ItemState:
-    sheet = await editable_sheet(session, actor, assessment_id, now)
-    self_leaf(sheet, code)
-    item = await item_row(session, sheet, code)
-    before = _snapshot(item)
-    item.evidence_note = _clean(text)
-    return await _commit_item(session, actor, sheet, item, "self_score.evidence_note", before)
+    return await _set_text(session, actor, assessment_id, code, "evidence_note", text, now)
 
 
 @use_case

@@ -32,7 +32,7 @@ async def field_slots(session: AsyncSession, actor: Actor, period: Period) -> li
         .join(Agency, Agency.id == AgencyAssignment.agency_id)
         .where(AgencyAssignment.period_id == period.id, AgencyAssignment.kind == AssignmentKind.FIELD.value)
     )
-    held = {scope: (aid, code) for scope, aid, code in rows.tuples()}
+    held = {scope: (aid, code) for scope, aid, code in rows}
     return [FieldSlot(s, *held.get(s, (None, None))) for s in sorted(fields)]
 
 

@@ -39,7 +39,7 @@ from bot.services.recipients import agency_people, role_people, unit_people
 from bot.services.stages import CONTESTED, FROZEN, Round, now_utc
 from bot.services.tx import use_case
 from bot.services.units import get_unit
-from bot.ui.text import N_, esc, fmt_dt
+from bot.text import N_, esc, fmt_dt
 
 #: target status → the statuses it may come from
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -74,14 +74,12 @@ class Undecided:
 
 async def _sheets(session: AsyncSession, period: Period) -> list[tuple[Assessment, Unit, list[ItemScore]]]:
     rows = list(
-        (
-            await session.execute(
-                select(Assessment, Unit)
-                .join(Unit, Unit.id == Assessment.unit_id)
-                .where(Assessment.period_id == period.id, Assessment.status.in_(IN_CYCLE))
-                .order_by(Unit.code)
-            )
-        ).tuples()
+        await session.execute(
+            select(Assessment, Unit)
+            .join(Unit, Unit.id == Assessment.unit_id)
+            .where(Assessment.period_id == period.id, Assessment.status.in_(IN_CYCLE))
+            .order_by(Unit.code)
+        )
     )
     items: dict[int, list[ItemScore]] = {}
     if rows:
@@ -310,7 +308,7 @@ async def not_ranked_units(session: AsyncSession, year: int) -> list[tuple[Unit,
         .where(Assessment.period_id == period.id, Assessment.not_ranked.is_(True))
         .order_by(Unit.code)
     )
-    return [(u, r or "") for u, r in rows.tuples()]
+    return [(u, r or "") for u, r in rows]
 
 
 def frozen(period: Period) -> bool:

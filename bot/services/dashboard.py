@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Agency, Assessment, AssessmentStatus, Period, RankingGroup, RoleName, Unit
 from bot.services.actor import Actor, require
-from bot.services.appraisal import active_period, backlog
+from bot.services.appraisal import backlog
+from bot.services.periods import active_period
 from bot.services.stages import appraisal_round
 
 CATEGORY = {
@@ -56,7 +57,7 @@ async def dashboard(session: AsyncSession, actor: Actor, *, now: datetime | None
     rows = await session.execute(
         select(Assessment.unit_id, Assessment.status).where(Assessment.period_id == period.id)
     )
-    statuses = {unit_id: status for unit_id, status in rows.tuples()}
+    statuses = {unit_id: status for unit_id, status in rows}
     per_group: dict[int | None, dict[str, int]] = {}
     for unit in await session.scalars(select(Unit).where(Unit.active.is_(True))):
         counts = per_group.setdefault(unit.group_id, dict.fromkeys(CATEGORIES, 0))

@@ -48,3 +48,14 @@ class ServiceError(Exception):
     @property
     def errors(self) -> list[str]:
         return list(self.params.get("errors", []))
+
+
+def required_text(text: str | None, missing: str, limit: int) -> str:
+    """Typed text that must be given: stripped, refused with `missing` when empty and with
+    `too_long` over `limit` characters."""
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise ServiceError(missing)
+    if len(cleaned) > limit:
+        raise ServiceError("too_long", max=limit)
+    return cleaned

@@ -14,14 +14,15 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NotRequired, Protocol, TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Evidence, EvidenceKind, EvidenceRound, ItemScore
+from bot.db.models import Evidence, EvidenceKind, EvidenceRound, ItemScore, Period, Unit
 from bot.services import audit
 from bot.services.actor import Actor
-from bot.services.assessment import Sheet, editable_sheet, item_row, load_sheet, self_leaf, touch
+from bot.services.assessment import Sheet, editable_item, editable_sheet, load_sheet, self_leaf, touch
 from bot.services.errors import ServiceError
 from bot.services.tx import use_case
 
@@ -42,7 +43,17 @@ def safe_name(name: str | None, fallback: str = "file") -> str:
     return cleaned[:100]
 
 
-def item_dir(base: Path, sheet: Sheet, code: str) -> Path:
+class _UnitSheet(Protocol):
+    """A unit's sheet in a period (the officer's `Sheet`, the explanation round's `ReplyTarget`)."""
+
+    @property
+    def period(self) -> Period: ...
+
+    @property
+    def unit(self) -> Unit: ...
+
+
+def item_dir(base: Path, sheet: _UnitSheet, code: str) -> Path:
     """CCHC_EVIDENCE_DIR/<period year>/<unit code>/<item code>/"""
     return base / str(sheet.period.year) / safe_name(sheet.unit.code, "unit") / safe_name(code, "item")
 
@@ -85,6 +96,11 @@ async def _active(session: AsyncSession, item_score_id: int) -> list[Evidence]:
     return list(rows)
 
 
+async def _same_file(session: AsyncSession, item_score_id: int, file_unique_id: str) -> Evidence | None:
+    rows = await _active(session, item_score_id)
+    return next((e for e in rows if e.file_unique_id == file_unique_id), None)
+
+
 async def find_duplicate(
     session: AsyncSession, actor: Actor, assessment_id: int, code: str, file_unique_id: str
 ) -> Evidence | None:
@@ -93,7 +109,40 @@ async def find_duplicate(
     item = sheet.items.get(code)
     if item is None:
         return None
-    return next((e for e in await _active(session, item.id) if e.file_unique_id == file_unique_id), None)
+    return await _same_file(session, item.id, file_unique_id)
+
+
+class EvidenceFile(TypedDict):
+    """What is recorded about one file: Telegram's ids and what the download found."""
+
+    file_id: str
+    file_unique_id: str
+    file_name: str | None
+    mime_type: str | None
+    size: int | None
+    sha256: str | None
+    stored_path: str | None
+    kind: NotRequired[str]  # EvidenceKind, a document by default
+    media_group_id: NotRequired[str | None]
+
+
+async def record_file(
+    session: AsyncSession, actor: Actor, item_score_id: int, evidence_round: EvidenceRound, file: EvidenceFile
+) -> tuple[Evidence, bool]:
+    """A step of a use case: add one file to an item (flushed, not committed). The same file
+    already attached to the item is not added again: returns (the existing row, False)."""
+    existing = await _same_file(session, item_score_id, file["file_unique_id"])
+    if existing is not None:
+        return existing, False
+    row = Evidence(
+        item_score_id=item_score_id,
+        **{"kind": EvidenceKind.DOCUMENT.value, **file},
+        round=evidence_round.value,
+        uploaded_by=actor.person_id,
+    )
+    session.add(row)
+    await session.flush()
+    return row, True
 
 
 @use_case
@@ -103,42 +152,16 @@ async def add_evidence(
     assessment_id: int,
     code: str,
     *,
-    file_id: str,
-    file_unique_id: str,
-    file_name: str | None,
-    mime_type: str | None,
-    size: int | None,
-    sha256: str | None,
-    stored_path: str | None,
-    kind: str = EvidenceKind.DOCUMENT.value,
-    media_group_id: str | None = None,
     now: datetime | None = None,
+    **file: Unpack[EvidenceFile],
 ) -> tuple[Evidence, bool]:
     """Record one file on an item. The same file twice on the same item is recorded once:
     returns (the existing row, False)."""
-    sheet = await editable_sheet(session, actor, assessment_id, now)
-    self_leaf(sheet, code)
-    item = await item_row(session, sheet, code)
-    for existing in await _active(session, item.id):
-        if existing.file_unique_id == file_unique_id:
-            return existing, False
-    row = Evidence(
-        item_score_id=item.id,
-        file_id=file_id,
-        file_unique_id=file_unique_id,
-        file_name=file_name,
-        mime_type=mime_type,
-        size=size,
-        sha256=sha256,
-        stored_path=stored_path,
-        kind=kind,
-        media_group_id=media_group_id,
-        round=EvidenceRound.SELF.value,
-        uploaded_by=actor.person_id,
-    )
-    session.add(row)
+    sheet, item = await editable_item(session, actor, assessment_id, code, now)
+    row, created = await record_file(session, actor, item.id, EvidenceRound.SELF, file)
+    if not created:
+        return row, False
     await touch(session, sheet, code)
-    await session.flush()
     await audit.record(
         session,
         actor,

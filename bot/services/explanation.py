@@ -12,15 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Unpack
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
-    AppraisalStatus,
     Assessment,
     Evidence,
-    EvidenceKind,
     EvidenceRound,
     ItemScore,
     Period,
@@ -31,13 +30,14 @@ from bot.scoring.model import Leaf
 from bot.services import audit
 from bot.services.actor import Actor
 from bot.services.appraisal import load_scope
-from bot.services.errors import ServiceError
+from bot.services.errors import ServiceError, required_text
+from bot.services.evidence import EvidenceFile, record_file
 from bot.services.outbox import enqueue
-from bot.services.periods import criteria_for, current_period
+from bot.services.periods import active_period, criteria_for
 from bot.services.recipients import agency_people
 from bot.services.stages import CONTESTED, answered, now_utc, reply_open
 from bot.services.tx import use_case
-from bot.ui.text import N_, esc
+from bot.text import N_, esc
 
 MAX_TEXT = 3000
 
@@ -66,26 +66,15 @@ class ReplySheet:
     accepted: int  # items accepted as they were (nothing to answer)
 
 
-def _unit_ids(actor: Actor) -> set[int]:
-    return actor.unit_ids()
-
-
-async def _period(session: AsyncSession) -> Period:
-    period = await current_period(session)
-    if period is None:
-        raise ServiceError("no_period", year="")
-    return period
-
-
 async def reply_sheet(
     session: AsyncSession, actor: Actor, unit_id: int | None = None, *, now: datetime | None = None
 ) -> ReplySheet:
     """The actor's unit's appraised items that can be (or could have been) answered."""
-    units = _unit_ids(actor)
+    units = actor.unit_ids()
     if not units or (unit_id is not None and unit_id not in units):
         raise ServiceError("forbidden")
     unit_id = unit_id if unit_id is not None else min(units)
-    period = await _period(session)
+    period = await active_period(session)
     assessment = await session.scalar(
         select(Assessment).where(Assessment.period_id == period.id, Assessment.unit_id == unit_id)
     )
@@ -103,17 +92,7 @@ async def _sheet(
         i.item_code: i
         for i in await session.scalars(select(ItemScore).where(ItemScore.assessment_id == assessment.id))
     }
-    counts: dict[int, int] = {}
-    for (item_id,) in (
-        await session.execute(
-            select(Evidence.item_score_id).where(
-                Evidence.item_score_id.in_([i.id for i in rows.values()]),
-                Evidence.round == EvidenceRound.SUPPLEMENT.value,
-                Evidence.removed_at.is_(None),
-            )
-        )
-    ).tuples():
-        counts[item_id] = counts.get(item_id, 0) + 1
+    counts = await _supplement_counts(session, [i.id for i in rows.values()])
     items: list[ReplyItem] = []
     accepted = 0
     for _area, _criterion, leaf in cs.leaves():
@@ -158,12 +137,10 @@ class ReplyTarget:
         return _reply_item(self.leaf, self.item, self.period, supplements, now)
 
 
-async def reply_target(
-    session: AsyncSession, actor: Actor, assessment_id: int, code: str, *, now: datetime | None = None
-) -> ReplyTarget:
+async def reply_target(session: AsyncSession, actor: Actor, assessment_id: int, code: str) -> ReplyTarget:
     """One appraised item of the actor's unit (refused for another unit's sheet or an unknown item)."""
     assessment = await session.get(Assessment, assessment_id)
-    if assessment is None or (not actor.is_system and assessment.unit_id not in _unit_ids(actor)):
+    if assessment is None or (not actor.is_system and assessment.unit_id not in actor.unit_ids()):
         raise ServiceError("forbidden")
     period = await session.get(Period, assessment.period_id)
     unit = await session.get(Unit, assessment.unit_id)
@@ -179,22 +156,29 @@ async def reply_target(
     return ReplyTarget(period, assessment, unit, leaf, item, scope.agency_of(cs, code))
 
 
-async def supplement_count(session: AsyncSession, item_id: int) -> int:
-    rows = await session.scalars(
-        select(Evidence.id).where(
-            Evidence.item_score_id == item_id,
+async def _supplement_counts(session: AsyncSession, item_ids: list[int]) -> dict[int, int]:
+    """item id → supplementary files still attached (items without any are left out)."""
+    counts: dict[int, int] = {}
+    for (item_id,) in await session.execute(
+        select(Evidence.item_score_id).where(
+            Evidence.item_score_id.in_(item_ids),
             Evidence.round == EvidenceRound.SUPPLEMENT.value,
             Evidence.removed_at.is_(None),
         )
-    )
-    return len(list(rows))
+    ):
+        counts[item_id] = counts.get(item_id, 0) + 1
+    return counts
+
+
+async def supplement_count(session: AsyncSession, item_id: int) -> int:
+    return (await _supplement_counts(session, [item_id])).get(item_id, 0)
 
 
 async def writable_target(
     session: AsyncSession, actor: Actor, assessment_id: int, code: str, *, now: datetime | None = None
 ) -> ReplyTarget:
     """Like `reply_target`, and refused when the item cannot be answered now (stage or deadline)."""
-    target = await reply_target(session, actor, assessment_id, code, now=now)
+    target = await reply_target(session, actor, assessment_id, code)
     if not reply_open(target.period, target.item, now):
         raise ServiceError("reply_closed")
     return target
@@ -236,11 +220,7 @@ async def save_reply(
 ) -> ReplyItem:
     """The unit's explanation on an appraised item (replaces an earlier one)."""
     target = await writable_target(session, actor, assessment_id, code, now=now)
-    cleaned = (text or "").strip()
-    if not cleaned:
-        raise ServiceError("reply_required")
-    if len(cleaned) > MAX_TEXT:
-        raise ServiceError("too_long", max=MAX_TEXT)
+    cleaned = required_text(text, "reply_required", MAX_TEXT)
     at = now_utc(now)
     before = {"unit_reply": target.item.unit_reply, "unit_reply_at": target.item.unit_reply_at}
     target.item.unit_reply = cleaned
@@ -265,44 +245,14 @@ async def add_supplement(
     assessment_id: int,
     code: str,
     *,
-    file_id: str,
-    file_unique_id: str,
-    file_name: str | None,
-    mime_type: str | None,
-    size: int | None,
-    sha256: str | None,
-    stored_path: str | None,
-    kind: str = EvidenceKind.DOCUMENT.value,
-    media_group_id: str | None = None,
     now: datetime | None = None,
+    **file: Unpack[EvidenceFile],
 ) -> tuple[Evidence, bool]:
     """A supplementary evidence file (round "supplement"); the same file twice is recorded once."""
     target = await writable_target(session, actor, assessment_id, code, now=now)
-    existing = await session.scalar(
-        select(Evidence).where(
-            Evidence.item_score_id == target.item.id,
-            Evidence.file_unique_id == file_unique_id,
-            Evidence.removed_at.is_(None),
-        )
-    )
-    if existing is not None:
-        return existing, False
-    row = Evidence(
-        item_score_id=target.item.id,
-        file_id=file_id,
-        file_unique_id=file_unique_id,
-        file_name=file_name,
-        mime_type=mime_type,
-        size=size,
-        sha256=sha256,
-        stored_path=stored_path,
-        kind=kind,
-        media_group_id=media_group_id,
-        round=EvidenceRound.SUPPLEMENT.value,
-        uploaded_by=actor.person_id,
-    )
-    session.add(row)
-    await session.flush()
+    row, created = await record_file(session, actor, target.item.id, EvidenceRound.SUPPLEMENT, file)
+    if not created:
+        return row, False
     await _mark_answered(session, actor, target, now_utc(now), N_("new evidence"))
     await audit.record(
         session,
@@ -316,7 +266,3 @@ async def add_supplement(
     )
     await session.commit()
     return row, True
-
-
-def is_supplement_request(item: ReplyItem) -> bool:
-    return item.status == AppraisalStatus.SUPPLEMENT_REQUESTED.value

@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Agency, Invite, Person, Role, RoleName, Unit
+from bot.db.models import UNIT_ROLES, Agency, Invite, Person, Role, RoleName, Unit
 from bot.services.actor import Actor, actor_for, require
 from bot.services.audit import record, snapshot
 from bot.services.errors import ServiceError
 from bot.services.tx import use_case
 
-UNIT_ROLES = {RoleName.OFFICER.value, RoleName.UNIT_HEAD.value}
 MAX_DAYS = 365
 MAX_USES = 1000
 

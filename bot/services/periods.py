@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,8 +19,6 @@ from bot.db.models import (
     Period,
     PeriodCriteria,
     PeriodStatus,
-    Person,
-    Role,
     RoleName,
     Unit,
     UnitType,
@@ -32,7 +30,9 @@ from bot.services.audit import record, snapshot
 from bot.services.criteria import criteria_model, find_criteria_row
 from bot.services.errors import ServiceError
 from bot.services.outbox import enqueue
+from bot.services.recipients import people_of_units
 from bot.services.tx import use_case
+from bot.text import fmt_dt
 
 # Stage name → the column holding the moment it ends ("opens" is when self-assessment starts).
 STAGE_COLUMNS: dict[str, str] = {
@@ -145,6 +145,14 @@ async def current_period(session: AsyncSession) -> Period | None:
     return await session.scalar(select(Period).order_by(Period.year.desc()).limit(1))
 
 
+async def active_period(session: AsyncSession) -> Period:
+    """`current_period`, refused with `no_period` when there is none."""
+    period = await current_period(session)
+    if period is None:
+        raise ServiceError("no_period", year="")
+    return period
+
+
 async def period_info(session: AsyncSession, period: Period) -> PeriodInfo:
     rows = await session.execute(
         select(PeriodCriteria.unit_type, CriteriaSetRow.code)
@@ -237,29 +245,6 @@ async def create_period(
     return info
 
 
-async def _unit_people(session: AsyncSession, unit_ids: list[int]) -> list[tuple[Person, int]]:
-    rows = await session.execute(
-        select(Person, Role.unit_id)
-        .join(Role, Role.person_id == Person.id)
-        .where(
-            Role.unit_id.in_(unit_ids),
-            Role.role.in_([RoleName.OFFICER.value, RoleName.UNIT_HEAD.value]),
-            Person.active.is_(True),
-        )
-    )
-    seen: set[int] = set()
-    result: list[tuple[Person, int]] = []
-    for person, unit_id in rows:
-        if unit_id is not None and person.id not in seen:
-            seen.add(person.id)
-            result.append((person, unit_id))
-    return result
-
-
-def _fmt_local(when: datetime | None, tz: ZoneInfo) -> str:
-    return when.astimezone(tz).strftime("%d/%m/%Y %H:%M") if when else "—"
-
-
 @use_case
 async def open_period(
     session: AsyncSession,
@@ -288,8 +273,9 @@ async def open_period(
     for unit in units:
         await get_or_create_assessment(session, period.id, unit.id)
     zone = ZoneInfo(tz)
-    for person, _unit_id in await _unit_people(session, [u.id for u in units]):
-        deadline = _fmt_local(period.self_deadline, zone)
+    people = {person.id: person for person, _unit_id in await people_of_units(session, [u.id for u in units])}
+    for person in people.values():
+        deadline = fmt_dt(period.self_deadline, zone) or "—"
         if person.language == "en":
             text = f"The PAR Index {year} self-assessment is open. Deadline: <b>{deadline}</b>."
         else:
@@ -381,7 +367,3 @@ async def criteria_for(session: AsyncSession, period: Period, unit_type: str) ->
     if row is None:
         raise ServiceError("no_criteria", unit_type=unit_type, year=period.year)
     return criteria_model(row)
-
-
-def days_from_now(days: int, now: datetime | None = None) -> datetime:
-    return (now or datetime.now(UTC)) + timedelta(days=days)

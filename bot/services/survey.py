@@ -81,7 +81,7 @@ async def survey_units(session: AsyncSession, actor: Actor, year: int) -> list[S
             .join(Assessment, Assessment.id == ItemScore.assessment_id)
             .where(Assessment.period_id == period.id, Assessment.unit_id == unit.id)
         )
-        values = {code: points for code, points in rows.tuples()}
+        values = {code: points for code, points in rows}
         result.append(SurveyUnit(unit, [(leaf, values.get(leaf.code)) for leaf in leaves]))
     return result
 

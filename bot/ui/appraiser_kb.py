@@ -11,6 +11,7 @@ from bot.scoring.fmt import fmt_points
 from bot.scoring.rules import choices
 from bot.services.appraisal import Count, ItemContext
 from bot.services.stages import Round
+from bot.ui.common_kb import button, markup
 
 
 class AHome(CallbackData, prefix="aq"):
@@ -48,40 +49,35 @@ class AField(CallbackData, prefix="af"):
     a: str
 
 
-def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def _b(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
 def home_kb(units: list[Count]) -> InlineKeyboardMarkup:
-    rows = [[_b(f"{u.name} ({u.count})", AUnit(aid=int(u.key)))] for u in units[:50]]
-    rows.append([_b(_("🔄 Refresh"), AHome())])
-    return _markup(rows)
+    rows = [[button(f"{u.name} ({u.count})", AUnit(aid=int(u.key)))] for u in units[:50]]
+    rows.append([button(_("🔄 Refresh"), AHome())])
+    return markup(rows)
 
 
-def item_kb(ctx: ItemContext, locale: str) -> InlineKeyboardMarkup:
+def item_kb(ctx: ItemContext) -> InlineKeyboardMarkup:
     aid, code = ctx.assessment.id, ctx.leaf.code
     rows: list[list[InlineKeyboardButton]] = []
     if ctx.round is not None:
         na = bool(ctx.item and ctx.item.na_claimed)
         accept = _("✅ Accept N/A") if na else _("✅ Accept")
         rows.append(
-            [_b(accept, AAct(aid=aid, c=code, a="ok")), _b(_("✏️ Adjust"), AAct(aid=aid, c=code, a="adj"))]
+            [
+                button(accept, AAct(aid=aid, c=code, a="ok")),
+                button(_("✏️ Adjust"), AAct(aid=aid, c=code, a="adj")),
+            ]
         )
         second: list[InlineKeyboardButton] = []
         if ctx.round is Round.FIRST:
-            second.append(_b(_("📎 Request supplement"), AAct(aid=aid, c=code, a="sup")))
+            second.append(button(_("📎 Request supplement"), AAct(aid=aid, c=code, a="sup")))
         else:
-            second.append(_b(_("↩ Keep appraisal 1"), AAct(aid=aid, c=code, a="keep")))
+            second.append(button(_("↩ Keep appraisal 1"), AAct(aid=aid, c=code, a="keep")))
         if na:
-            second.append(_b(_("🚫 Refuse N/A"), AAct(aid=aid, c=code, a="nar")))
+            second.append(button(_("🚫 Refuse N/A"), AAct(aid=aid, c=code, a="nar")))
         rows.append(second)
         rows.append(
             [
-                _b(
+                button(
                     _("✅ Accept the rest of field {code}").format(code=ctx.area.code),
                     AField(aid=aid, f=ctx.area.code, a="ask"),
                 )
@@ -89,28 +85,33 @@ def item_kb(ctx: ItemContext, locale: str) -> InlineKeyboardMarkup:
         )
     if ctx.evidence:
         rows.append(
-            [_b(_("📎 Evidence again ({n})").format(n=len(ctx.evidence)), AAct(aid=aid, c=code, a="ev"))]
+            [button(_("📎 Evidence again ({n})").format(n=len(ctx.evidence)), AAct(aid=aid, c=code, a="ev"))]
         )
-    rows.append([_b(_("▶ Next item"), AAct(aid=aid, c=code, a="next")), _b(_("⬅ Queue"), AHome())])
-    return _markup(rows)
+    rows.append([button(_("▶ Next item"), AAct(aid=aid, c=code, a="next")), button(_("⬅ Queue"), AHome())])
+    return markup(rows)
 
 
 def adjust_kb(ctx: ItemContext, locale: str) -> InlineKeyboardMarkup:
     aid, code = ctx.assessment.id, ctx.leaf.code
     rows = [
-        [_b(f"{label} — {fmt_points(points, locale)}", AVal(aid=aid, c=code, v=value))]
+        [button(f"{label} — {fmt_points(points, locale)}", AVal(aid=aid, c=code, v=value))]
         for value, label, points in choices(ctx.leaf)
     ]
-    rows.append([_b(_("✖ Cancel"), AItem(aid=aid, c=code))])
-    return _markup(rows)
+    rows.append([button(_("✖ Cancel"), AItem(aid=aid, c=code))])
+    return markup(rows)
 
 
 def cancel_kb(aid: int, code: str) -> InlineKeyboardMarkup:
-    return _markup([[_b(_("✖ Cancel"), AItem(aid=aid, c=code))]])
+    return markup([[button(_("✖ Cancel"), AItem(aid=aid, c=code))]])
 
 
 def field_confirm_kb(aid: int, field_code: str, back_code: str | None) -> InlineKeyboardMarkup:
     back = AItem(aid=aid, c=back_code) if back_code else AUnit(aid=aid)
-    return _markup(
-        [[_b(_("✅ Yes, accept them all"), AField(aid=aid, f=field_code, a="ok")), _b(_("✖ Cancel"), back)]]
+    return markup(
+        [
+            [
+                button(_("✅ Yes, accept them all"), AField(aid=aid, f=field_code, a="ok")),
+                button(_("✖ Cancel"), back),
+            ]
+        ]
     )

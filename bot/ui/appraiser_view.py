@@ -11,7 +11,7 @@ from bot.scoring.fmt import fmt_points
 from bot.scoring.rules import Answer, choices
 from bot.services.appraisal import ItemContext, Pending
 from bot.services.stages import Round, answered
-from bot.ui.text import N_, esc, fmt_dt
+from bot.text import N_, esc, fmt_dt
 
 STATUS = {
     AppraisalStatus.ACCEPTED.value: N_("accepted"),
@@ -26,7 +26,8 @@ def status_label(status: str | None) -> str:
     return _(STATUS[status]) if status in STATUS else ""
 
 
-def _pts(value: Decimal | None, locale: str) -> str:
+def points_text(value: Decimal | None, locale: str) -> str:
+    """Points as shown in the appraisal screens; a dash when there are none yet."""
     return "—" if value is None else fmt_points(value, locale)
 
 
@@ -38,7 +39,7 @@ def round_label(rnd: Round | None) -> str:
     return _("closed")
 
 
-def home_text(p: Pending, locale: str) -> str:
+def home_text(p: Pending) -> str:
     period = p.period
     lines = [_("🔎 <b>Appraisal queue</b> — PAR Index {year}").format(year=period.year)]
     if p.round is None:
@@ -101,7 +102,7 @@ def item_text(ctx: ItemContext, locale: str, notice: str = "") -> str:
         points = item.self_points if item else None
         lines.append(
             _("<b>Unit:</b> {points} points ({raw})").format(
-                points=_pts(points, locale), raw=esc(_raw(ctx, locale))
+                points=points_text(points, locale), raw=esc(_raw(ctx, locale))
             )
         )
     if item is not None and item.explanation:
@@ -115,7 +116,7 @@ def item_text(ctx: ItemContext, locale: str, notice: str = "") -> str:
         lines.append(
             _("<b>Appraisal 1:</b> {status}, {points} points. {comment}").format(
                 status=status_label(item.appraisal1_status),
-                points=_pts(item.appraisal1_points, locale),
+                points=points_text(item.appraisal1_points, locale),
                 comment=esc(item.appraisal1_comment),
             )
         )
@@ -130,7 +131,7 @@ def item_text(ctx: ItemContext, locale: str, notice: str = "") -> str:
         lines.append(
             _("<b>Final:</b> {status}, {points} points. {comment}").format(
                 status=status_label(item.final_status),
-                points=_pts(item.final_points, locale),
+                points=points_text(item.final_points, locale),
                 comment=esc(item.final_comment),
             )
         )

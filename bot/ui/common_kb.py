@@ -1,10 +1,19 @@
-"""Keyboards and callback data of the common screens."""
+"""Keyboards and callback data of the common screens, and the button helpers every keyboard uses."""
 
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    """An inline keyboard of `rows`; empty rows are left out."""
+    return InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r])
 
 
 class LangCb(CallbackData, prefix="lang"):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.i18n import translate
-from bot.ui.text import N_
+from bot.text import N_
 
 GENERIC_ERROR = N_("Something went wrong, please try again.")
 UNKNOWN_SERVICE_ERROR = N_("This cannot be done right now.")

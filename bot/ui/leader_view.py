@@ -16,7 +16,7 @@ from bot.scoring.ranking import RankRow
 from bot.scoring.sheet import Basis
 from bot.services.leader import CycleProgress, GroupAwards, RankingView, ResultStatus, UnitDetail
 from bot.services.unit_search import UnitMatch
-from bot.ui.text import N_, esc
+from bot.text import N_, esc
 
 #: At most this many units per page of /rank, and at most PAGE_BUDGET characters (Telegram: 4096).
 ROWS_PER_PAGE = 20

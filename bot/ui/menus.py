@@ -18,8 +18,8 @@ from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.i18n import SUPPORTED_LOCALES, translate
+from bot.text import N_
 from bot.ui.roles import sort_roles
-from bot.ui.text import N_
 
 log = logging.getLogger("bot.menus")
 

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.scoring.fmt import fmt_points
 from bot.scoring.rules import choices, expects_text
 from bot.services.assessment import ItemState, Progress, Sheet, can_withdraw, neighbours
+from bot.ui.common_kb import button, markup
 
 
 class OSheet(CallbackData, prefix="os"):
@@ -58,10 +59,6 @@ class OEvDel(CallbackData, prefix="oe"):
     e: int
 
 
-def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r])
-
-
 def home_kb(sheet: Sheet, fields: list[Progress]) -> InlineKeyboardMarkup:
     aid = sheet.assessment.id
     rows = [
@@ -83,7 +80,7 @@ def home_kb(sheet: Sheet, fields: list[Progress]) -> InlineKeyboardMarkup:
             ),
         )
     rows.append(bottom)
-    return _markup(rows)
+    return markup(rows)
 
 
 def field_kb(sheet: Sheet, criteria: list[Progress], has_subs: dict[str, bool]) -> InlineKeyboardMarkup:
@@ -96,7 +93,7 @@ def field_kb(sheet: Sheet, criteria: list[Progress], has_subs: dict[str, bool]) 
             [InlineKeyboardButton(text=f"{p.code} {p.name[:40]} · {mark}", callback_data=target.pack())]
         )
     rows.append([InlineKeyboardButton(text=_("⬆ Fields"), callback_data=OSheet(aid=aid, a="home").pack())])
-    return _markup(rows)
+    return markup(rows)
 
 
 def criterion_kb(sheet: Sheet, field_code: str, states: list[ItemState]) -> InlineKeyboardMarkup:
@@ -113,7 +110,7 @@ def criterion_kb(sheet: Sheet, field_code: str, states: list[ItemState]) -> Inli
             ]
         )
     rows.append([InlineKeyboardButton(text=_("⬆ Up"), callback_data=OField(aid=aid, c=field_code).pack())])
-    return _markup(rows)
+    return markup(rows)
 
 
 def item_kb(sheet: Sheet, state: ItemState, locale: str) -> InlineKeyboardMarkup:
@@ -162,7 +159,7 @@ def item_kb(sheet: Sheet, state: ItemState, locale: str) -> InlineKeyboardMarkup
             InlineKeyboardButton(text=_("📋 Review"), callback_data=OSheet(aid=aid, a="review").pack()),
         ]
     )
-    return _markup(rows)
+    return markup(rows)
 
 
 def _act(text: str, aid: int, code: str, action: str) -> InlineKeyboardButton:
@@ -170,11 +167,17 @@ def _act(text: str, aid: int, code: str, action: str) -> InlineKeyboardButton:
 
 
 def confirm_value_kb(aid: int, code: str) -> InlineKeyboardMarkup:
-    return _markup([[_act(_("✅ Save"), aid, code, "save"), _act(_("✖ Cancel"), aid, code, "cancel")]])
+    return markup([[_act(_("✅ Save"), aid, code, "save"), _act(_("✖ Cancel"), aid, code, "cancel")]])
 
 
 def back_to_item_kb(aid: int, code: str) -> InlineKeyboardMarkup:
-    return _markup([[InlineKeyboardButton(text=_("✖ Cancel"), callback_data=OItem(aid=aid, c=code).pack())]])
+    return to_item_kb(aid, code, _("✖ Cancel"))
+
+
+def to_item_kb(aid: int, code: str, label: str) -> InlineKeyboardMarkup:
+    """One button that opens the item (`label` is translated by the caller: an album is confirmed
+    after its update is over)."""
+    return markup([[button(label, OItem(aid=aid, c=code))]])
 
 
 def evidence_kb(
@@ -194,7 +197,7 @@ def evidence_kb(
     rows.append(
         [InlineKeyboardButton(text=_("⬅ Back to the item"), callback_data=OItem(aid=aid, c=code).pack())]
     )
-    return _markup(rows)
+    return markup(rows)
 
 
 def review_kb(sheet: Sheet, complete: bool) -> InlineKeyboardMarkup:
@@ -209,11 +212,11 @@ def review_kb(sheet: Sheet, complete: bool) -> InlineKeyboardMarkup:
             [InlineKeyboardButton(text=_("↩ Withdraw"), callback_data=OSheet(aid=aid, a="withdraw").pack())]
         )
     rows.append([InlineKeyboardButton(text=_("🗂 Fields"), callback_data=OSheet(aid=aid, a="home").pack())])
-    return _markup(rows)
+    return markup(rows)
 
 
 def confirm_kb(aid: int, action: str) -> InlineKeyboardMarkup:
-    return _markup(
+    return markup(
         [
             [
                 InlineKeyboardButton(text=_("✅ Confirm"), callback_data=OSheet(aid=aid, a=action).pack()),

@@ -13,7 +13,7 @@ from bot.scoring.model import BandsRule, CountStepsRule, DeductionRule, Leaf, Ma
 from bot.scoring.numbers import InputError
 from bot.scoring.rules import Answer, choices
 from bot.services.assessment import ItemState, Progress, Review, Sheet
-from bot.ui.text import N_, esc, fmt_dt
+from bot.text import N_, esc, fmt_dt, fmt_size
 
 INPUT_ERRORS: dict[str, str] = {
     "empty": N_("Please send a value."),
@@ -59,10 +59,6 @@ def _local_number(value: str, locale: str) -> str:
         return value
 
 
-def _pts(value: Decimal, locale: str) -> str:
-    return fmt_points(value, locale)
-
-
 def lock_line(sheet: Sheet) -> str:
     if sheet.lock == "submitted":
         return _("🔒 The sheet has been submitted; it is read-only.")
@@ -84,8 +80,8 @@ def _progress_line(p: Progress, locale: str) -> str:
         name=esc(p.name),
         done=p.done,
         total=p.total,
-        points=_pts(p.points, locale),
-        max=_pts(p.max_points, locale),
+        points=fmt_points(p.points, locale),
+        max=fmt_points(p.max_points, locale),
     )
     if p.evidence_missing:
         line += " · " + _("⚠ {n} without evidence or explanation").format(n=p.evidence_missing)
@@ -101,7 +97,7 @@ def home_text(sheet: Sheet, fields: Sequence[Progress], locale: str) -> str:
         lines.append(lock)
     lines.append(
         _("Answered {done}/{total} · {points} points so far").format(
-            done=done, total=total, points=_pts(points, locale)
+            done=done, total=total, points=fmt_points(points, locale)
         )
     )
     lines.append("")
@@ -131,7 +127,7 @@ def _answer_short(s: ItemState, locale: str) -> str:
     if s.self_points is None:
         return _("not answered")
     return _("{points}/{max} points").format(
-        points=_pts(s.self_points, locale), max=_pts(s.leaf.max_points, locale)
+        points=fmt_points(s.self_points, locale), max=fmt_points(s.leaf.max_points, locale)
     )
 
 
@@ -175,7 +171,7 @@ def item_text(sheet: Sheet, s: ItemState, locale: str, notice: str = "") -> str:
         lines += [notice, ""]
     lines.append(
         _("<b>{code}</b> {name}\nMaximum: {max} points").format(
-            code=esc(leaf.code), name=esc(leaf.name), max=_pts(leaf.max_points, locale)
+            code=esc(leaf.code), name=esc(leaf.name), max=fmt_points(leaf.max_points, locale)
         )
     )
     lines.append(_("<b>Rule:</b> {text}").format(text=esc(leaf.rule_text)))
@@ -189,7 +185,7 @@ def item_text(sheet: Sheet, s: ItemState, locale: str, notice: str = "") -> str:
     else:
         lines.append(
             _("<b>Answer:</b> {points} points ({raw})").format(
-                points=_pts(s.self_points, locale), raw=esc(_display_raw(s, locale))
+                points=fmt_points(s.self_points, locale), raw=esc(_display_raw(s, locale))
             )
         )
     lines.append(_("<b>Evidence files:</b> {n}").format(n=s.evidence_count))
@@ -201,14 +197,14 @@ def item_text(sheet: Sheet, s: ItemState, locale: str, notice: str = "") -> str:
         lines.append(_("⚠ Points without evidence: attach a file or write an explanation."))
     if s.appraisal1_status:
         lines.append("")
-        points = "" if s.appraisal1_points is None else _pts(s.appraisal1_points, locale)
+        points = "" if s.appraisal1_points is None else fmt_points(s.appraisal1_points, locale)
         lines.append(
             _("<b>Appraisal:</b> {points} {comment}").format(points=points, comment=esc(s.appraisal1_comment))
         )
     if s.final_points is not None:
         lines.append(
             _("<b>Final appraisal:</b> {points} {comment}").format(
-                points=_pts(s.final_points, locale), comment=esc(s.final_comment)
+                points=fmt_points(s.final_points, locale), comment=esc(s.final_comment)
             )
         )
     if lock := lock_line(sheet):
@@ -220,12 +216,14 @@ def item_text(sheet: Sheet, s: ItemState, locale: str, notice: str = "") -> str:
 
 def preview_text(code: str, answer: Answer, locale: str) -> str:
     return _("<b>{code}</b>: {display} → <b>{points}</b> points.\nSave this answer?").format(
-        code=esc(code), display=esc(answer.display), points=_pts(answer.points, locale)
+        code=esc(code), display=esc(answer.display), points=fmt_points(answer.points, locale)
     )
 
 
 def saved_notice(code: str, answer: Answer, locale: str) -> str:
-    return _("✅ Saved: {code} = {points} points.").format(code=esc(code), points=_pts(answer.points, locale))
+    return _("✅ Saved: {code} = {points} points.").format(
+        code=esc(code), points=fmt_points(answer.points, locale)
+    )
 
 
 def evidence_text(code: str, rows: Sequence[Evidence], editable: bool, locale: str) -> str:
@@ -233,7 +231,7 @@ def evidence_text(code: str, rows: Sequence[Evidence], editable: bool, locale: s
     if not rows:
         lines.append(_("No files yet."))
     for i, row in enumerate(rows, 1):
-        size = f"{(row.size or 0) / 1024:.0f} KB"
+        size = fmt_size(row.size, locale)
         lines.append(
             f"{i}. {esc(row.file_name or row.kind)} · {size} · sha256 {esc((row.sha256 or '')[:12])}…"
         )
@@ -251,16 +249,15 @@ def review_text(sheet: Sheet, review: Review, locale: str) -> str:
     lines += [
         "",
         _("<b>Total:</b> {points} / {max} points (applicable)").format(
-            points=_pts(r.points, locale), max=_pts(r.applicable_max, locale)
+            points=fmt_points(r.points, locale), max=fmt_points(r.applicable_max, locale)
         ),
         _("<b>Index:</b> {index}").format(index=fmt_index(r.index, locale)),
         _("Answered: {done}/{total}").format(done=r.answered, total=r.leaf_count),
         "",
     ]
     for f in r.fields:
-        lines.append(
-            f"{esc(f.code)}. {esc(f.name)}: {_pts(f.points, locale)}/{_pts(f.applicable_max, locale)}"
-        )
+        points = f"{fmt_points(f.points, locale)}/{fmt_points(f.applicable_max, locale)}"
+        lines.append(f"{esc(f.code)}. {esc(f.name)}: {points}")
     lines.append("")
     if review.unanswered:
         lines.append(_("<b>Not answered:</b> {codes}").format(codes=esc(", ".join(review.unanswered))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 
 from bot.db.models import RoleName
-from bot.ui.text import N_
+from bot.text import N_
 
 ROLE_ORDER: tuple[str, ...] = tuple(r.value for r in RoleName)
 

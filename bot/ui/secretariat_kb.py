@@ -4,13 +4,13 @@ the services re-check the secretariat role on every press."""
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.db.models import Agency, RankingGroup
 from bot.services.assignment_board import FieldSlot
-from bot.services.periods import PeriodInfo
 from bot.services.survey import SurveyUnit
+from bot.ui.common_kb import button, markup
 from bot.ui.secretariat_view import STAGE_LABELS, STATUS_LABELS
 
 
@@ -54,51 +54,44 @@ class SAssign(CallbackData, prefix="sa"):
     f: str = ""
 
 
-def _b(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
-def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def period_kb(info: PeriodInfo, next_status: str | None) -> InlineKeyboardMarkup:
+def period_kb(next_status: str | None) -> InlineKeyboardMarkup:
     rows = [
-        [_b(_("📅 {stage}").format(stage=_(label)), SPeriod(a="dl", s=stage))]
+        [button(_("📅 {stage}").format(stage=_(label)), SPeriod(a="dl", s=stage))]
         for stage, label in STAGE_LABELS.items()
     ]
     if next_status is not None:
         rows.append(
             [
-                _b(
+                button(
                     _("▶ Move to: {status}").format(status=_(STATUS_LABELS[next_status])),
                     SPeriod(a="adv", s=next_status),
                 )
             ]
         )
-    rows.append([_b(_("🔄 Refresh"), SPeriod(a="home"))])
-    return _markup(rows)
+    rows.append([button(_("🔄 Refresh"), SPeriod(a="home"))])
+    return markup(rows)
 
 
 def confirm_kb(yes: CallbackData, no: CallbackData) -> InlineKeyboardMarkup:
-    return _markup([[_b(_("✅ Confirm"), yes), _b(_("✖ Cancel"), no)]])
+    return markup([[button(_("✅ Confirm"), yes), button(_("✖ Cancel"), no)]])
 
 
 def progress_kb() -> InlineKeyboardMarkup:
-    return _markup([[_b(_("🔄 Refresh"), SProg())]])
+    return markup([[button(_("🔄 Refresh"), SProg())]])
 
 
 def audience_kb(groups: list[RankingGroup]) -> InlineKeyboardMarkup:
     rows = [
-        [_b(_("👥 Everyone"), SBcast(a="aud", v="all"))],
-        [_b(_("⏳ Units not yet submitted"), SBcast(a="aud", v="not_submitted"))],
-        [_b(_("🔎 Appraisers with pending items"), SBcast(a="aud", v="appraisers_pending"))],
+        [button(_("👥 Everyone"), SBcast(a="aud", v="all"))],
+        [button(_("⏳ Units not yet submitted"), SBcast(a="aud", v="not_submitted"))],
+        [button(_("🔎 Appraisers with pending items"), SBcast(a="aud", v="appraisers_pending"))],
     ]
     rows += [
-        [_b(_("🏷 Group: {name}").format(name=g.name), SBcast(a="aud", v=f"g.{g.code}"))] for g in groups[:20]
+        [button(_("🏷 Group: {name}").format(name=g.name), SBcast(a="aud", v=f"g.{g.code}"))]
+        for g in groups[:20]
     ]
-    rows.append([_b(_("✖ Cancel"), SBcast(a="cancel"))])
-    return _markup(rows)
+    rows.append([button(_("✖ Cancel"), SBcast(a="cancel"))])
+    return markup(rows)
 
 
 def broadcast_confirm_kb() -> InlineKeyboardMarkup:
@@ -107,36 +100,36 @@ def broadcast_confirm_kb() -> InlineKeyboardMarkup:
 
 def report_kb(key: str) -> InlineKeyboardMarkup:
     # a broadcast key is "bc:<hex>": the separator cannot travel in callback data
-    return _markup([[_b(_("🔄 Refresh the report"), SBcast(a="rep", v=key.removeprefix("bc:")))]])
+    return markup([[button(_("🔄 Refresh the report"), SBcast(a="rep", v=key.removeprefix("bc:")))]])
 
 
 def survey_units_kb(units: list[SurveyUnit]) -> InlineKeyboardMarkup:
     rows = []
     for su in units[:60]:
         done = sum(1 for _leaf, value in su.items if value is not None)
-        rows.append([_b(f"{su.unit.name} ({done}/{len(su.items)})", SSurvey(a="unit", u=su.unit.id))])
-    return _markup(rows)
+        rows.append([button(f"{su.unit.name} ({done}/{len(su.items)})", SSurvey(a="unit", u=su.unit.id))])
+    return markup(rows)
 
 
 def survey_items_kb(su: SurveyUnit) -> InlineKeyboardMarkup:
     rows = [
-        [_b(f"{leaf.code} {leaf.name}"[:60], SSurvey(a="item", u=su.unit.id, c=leaf.code))]
+        [button(f"{leaf.code} {leaf.name}"[:60], SSurvey(a="item", u=su.unit.id, c=leaf.code))]
         for leaf, _value in su.items
     ]
-    rows.append([_b(_("⬅ Units"), SSurvey(a="home"))])
-    return _markup(rows)
+    rows.append([button(_("⬅ Units"), SSurvey(a="home"))])
+    return markup(rows)
 
 
 def not_ranked_kb(units: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     rows = [
-        [_b(_("↩ Rank {unit} again").format(unit=name), SRank(a="clear", u=code))]
+        [button(_("↩ Rank {unit} again").format(unit=name), SRank(a="clear", u=code))]
         for code, name in units[:30]
     ]
-    return _markup(rows)
+    return markup(rows)
 
 
 def agencies_kb(agencies: list[Agency]) -> InlineKeyboardMarkup:
-    return _markup([[_b(a.name, SAssign(ag=a.id))] for a in agencies[:40]])
+    return markup([[button(a.name, SAssign(ag=a.id))] for a in agencies[:40]])
 
 
 def assign_kb(agency_id: int, slots: list[FieldSlot]) -> InlineKeyboardMarkup:
@@ -148,6 +141,6 @@ def assign_kb(agency_id: int, slots: list[FieldSlot]) -> InlineKeyboardMarkup:
             mark = "▫️"
         else:
             mark = f"↪ {slot.agency_code}"
-        rows.append([_b(f"{mark} {slot.scope}", SAssign(ag=agency_id, f=slot.scope))])
-    rows.append([_b(_("⬅ Agencies"), SAssign())])
-    return _markup(rows)
+        rows.append([button(f"{mark} {slot.scope}", SAssign(ag=agency_id, f=slot.scope))])
+    rows.append([button(_("⬅ Agencies"), SAssign())])
+    return markup(rows)

@@ -11,7 +11,7 @@ from bot.notify.broadcast import DeliveryReport
 from bot.services.dashboard import Dashboard
 from bot.services.periods import PeriodInfo
 from bot.services.survey import SurveyUnit
-from bot.ui.text import N_, esc, fmt_dt
+from bot.text import N_, esc, fmt_dt
 
 STAGE_LABELS: dict[str, str] = {
     "self_assessment": N_("Self-assessment deadline"),

@@ -1,40 +1,13 @@
-"""Text helpers every screen uses: escaping, splitting under Telegram's limit, dates.
-
-All bot messages are sent in HTML parse mode, so anything a person typed goes through `esc`.
-"""
+"""Splitting an HTML message under Telegram's length limit (escaping, msgids and dates are in
+`bot.text`, which services use too)."""
 
 from __future__ import annotations
 
-import html
 import re
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 TELEGRAM_TEXT_LIMIT = 4096
 
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^>]*)>")
-
-
-def N_(msgid: str) -> str:
-    """Mark a msgid for extraction without translating it (translated where it is shown)."""
-    return msgid
-
-
-def esc(text: object) -> str:
-    """Escape user-provided text for HTML parse mode (None shows as an empty string)."""
-    if text is None:
-        return ""
-    return html.escape(str(text), quote=False)
-
-
-def fmt_dt(dt: datetime | None, tz: ZoneInfo | str = "Asia/Ho_Chi_Minh") -> str:
-    """dd/mm/yyyy HH:MM in the local time zone; naive datetimes are taken as UTC."""
-    if dt is None:
-        return ""
-    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(zone).strftime("%d/%m/%Y %H:%M")
 
 
 def _open_tags_after(text: str, stack: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.scoring.fmt import fmt_points
 from bot.services.explanation import ReplyItem, ReplySheet
-from bot.ui.appraiser_view import status_label
-from bot.ui.text import esc, fmt_dt
+from bot.text import esc, fmt_dt
+from bot.ui.appraiser_view import points_text, status_label
 
 
 class RItem(CallbackData, prefix="ur"):
@@ -25,10 +22,6 @@ class RAct(CallbackData, prefix="ux"):
     aid: int
     c: str
     a: str
-
-
-def _pts(value: Decimal | None, locale: str) -> str:
-    return "—" if value is None else fmt_points(value, locale)
 
 
 def sheet_text(sheet: ReplySheet, locale: str) -> str:
@@ -53,7 +46,7 @@ def sheet_text(sheet: ReplySheet, locale: str) -> str:
         mark = "✅" if item.answered else ("✍️" if item.open else "🔒")
         lines.append(
             f"{mark} <b>{esc(item.code)}</b> — {status_label(item.status)}: "
-            f"{_pts(item.self_points, locale)} → {_pts(item.points, locale)}"
+            f"{points_text(item.self_points, locale)} → {points_text(item.points, locale)}"
         )
     lines += ["", _("✍️ can be answered, ✅ answered, 🔒 closed. Pick an item.")]
     return "\n".join(lines)
@@ -75,11 +68,11 @@ def sheet_kb(sheet: ReplySheet) -> InlineKeyboardMarkup:
 def item_text(item: ReplyItem, locale: str, notice: str = "") -> str:
     lines = [notice, ""] if notice else []
     lines.append(f"<b>{esc(item.code)}</b> {esc(item.name)}")
-    own = _("not applicable") if item.na_claimed else _pts(item.self_points, locale)
+    own = _("not applicable") if item.na_claimed else points_text(item.self_points, locale)
     lines.append(_("<b>Your score:</b> {points}").format(points=own))
     lines.append(
         _("<b>Appraisal:</b> {status}, {points} points").format(
-            status=status_label(item.status), points=_pts(item.points, locale)
+            status=status_label(item.status), points=points_text(item.points, locale)
         )
     )
     if item.comment:

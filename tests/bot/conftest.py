@@ -25,14 +25,6 @@ from tests.bot.harness import BotClient, BotProcess, InProcessBot, Seeder, bot_e
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    emulator = Emulator()
-    await emulator.start("127.0.0.1", 0)
-    yield emulator
-    await emulator.stop()
-
-
-@pytest.fixture
 def evidence_dir(tmp_path: Path) -> Path:
     path = tmp_path / "evidence"
     path.mkdir()

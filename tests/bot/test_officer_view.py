@@ -8,7 +8,7 @@ import pytest
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.criteria import shipped_path
-from bot.handlers.officer.screens import show
+from bot.handlers.screen import show
 from bot.i18n import get_i18n
 from bot.scoring.loader import load_criteria_set
 from bot.scoring.numbers import InputError

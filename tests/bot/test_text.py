@@ -6,12 +6,14 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.services.errors import ServiceError
+from bot.text import esc, fmt_dt, fmt_size
 from bot.ui.errors import error_text
-from bot.ui.text import esc, fmt_dt, split_text
+from bot.ui.text import split_text
 
 TAG = re.compile(r"<(/?)([a-z]+)[^>]*>")
 
@@ -77,3 +79,11 @@ def test_error_text_translates_service_errors() -> None:
     assert error_text(ServiceError("forbidden"), "en") == "You do not have the right to do this."
     assert error_text(ServiceError("no_period", year=2026), "vi") == "Chưa có kỳ đánh giá năm 2026."
     assert error_text(ServiceError("something_new"), "vi") == "Hiện không thể thực hiện thao tác này."
+
+
+@pytest.mark.parametrize(
+    ("size", "locale", "expected"),
+    [(45, "vi", "45 B"), (1536, "vi", "1,5 KB"), (1536, "en", "1.5 KB"), (25 * 1024 * 1024, "vi", "25,0 MB")],
+)
+def test_file_sizes_read_as_people_read_them(size: int, locale: str, expected: str) -> None:
+    assert fmt_size(size, locale) == expected

@@ -64,6 +64,18 @@ async def _unit(session: AsyncSession, code: str = "SNV") -> Unit:
     return unit
 
 
+async def _assessment(session: AsyncSession) -> Assessment:
+    """An empty sheet of a new unit in a new 2026 period (flushed)."""
+    unit = await _unit(session)
+    period = Period(year=2026, name="2026")
+    session.add(period)
+    await session.flush()
+    assessment = Assessment(period_id=period.id, unit_id=unit.id)
+    session.add(assessment)
+    await session.flush()
+    return assessment
+
+
 @pytest.mark.parametrize(
     "value",
     ["0", "0.0001", "0.25", "1.5", "17", "99.9999", "100", "33.3333", "123456789.1234"],
@@ -91,13 +103,7 @@ async def test_points_quantized_half_up_and_float_refused(session: AsyncSession)
 
 
 async def test_sql_sum_of_points_is_exact(session: AsyncSession) -> None:
-    unit = await _unit(session)
-    period = Period(year=2026, name="2026")
-    session.add(period)
-    await session.flush()
-    assessment = Assessment(period_id=period.id, unit_id=unit.id)
-    session.add(assessment)
-    await session.flush()
+    assessment = await _assessment(session)
     values = [Decimal("0.1")] * 10 + [Decimal("0.25"), Decimal("1.3333")]
     for i, v in enumerate(values):
         session.add(ItemScore(assessment_id=assessment.id, item_code=f"1.{i}", self_points=v))
@@ -152,26 +158,14 @@ async def test_foreign_keys_enforced(session: AsyncSession) -> None:
 
 
 async def test_negative_points_refused(session: AsyncSession) -> None:
-    unit = await _unit(session)
-    period = Period(year=2026, name="2026")
-    session.add(period)
-    await session.flush()
-    assessment = Assessment(period_id=period.id, unit_id=unit.id)
-    session.add(assessment)
-    await session.flush()
+    assessment = await _assessment(session)
     session.add(ItemScore(assessment_id=assessment.id, item_code="1.1", self_points=Decimal("-1")))
     with pytest.raises(IntegrityError):
         await session.flush()
 
 
 async def test_one_item_score_per_assessment_and_code(session: AsyncSession) -> None:
-    unit = await _unit(session)
-    period = Period(year=2026, name="2026")
-    session.add(period)
-    await session.flush()
-    assessment = Assessment(period_id=period.id, unit_id=unit.id)
-    session.add(assessment)
-    await session.flush()
+    assessment = await _assessment(session)
     session.add(ItemScore(assessment_id=assessment.id, item_code="1.1"))
     await session.flush()
     session.add(ItemScore(assessment_id=assessment.id, item_code="1.1"))
@@ -192,11 +186,7 @@ async def test_assessment_optimistic_lock(db_url: str) -> None:
     maker = make_sessionmaker(engine)
     try:
         async with maker() as s:
-            unit = await _unit(s)
-            period = Period(year=2026, name="2026")
-            s.add(period)
-            await s.flush()
-            s.add(Assessment(period_id=period.id, unit_id=unit.id))
+            await _assessment(s)
             await s.commit()
         async with maker() as first, maker() as second:
             a1 = (await first.execute(select(Assessment))).scalar_one()

@@ -25,7 +25,7 @@ from bot.services.actor import Actor
 from bot.services.agencies import assign
 from bot.services.criteria import store_criteria_set
 from bot.services.periods import create_period, open_period
-from tests.bot.conftest import bot_db_url, bot_process, client, emulator, evidence_dir, seed  # noqa: F401
+from tests.bot.conftest import bot_db_url, bot_process, client, evidence_dir, seed  # noqa: F401
 from tests.bot.harness import BotClient, BotProcess, Seeder, register
 from tests.bot.officer_driver import Officer
 from tests.officer_seed import SMALL_SET

@@ -1,4 +1,4 @@
-"""An emulator per test, and a control-API client for it."""
+"""A control-API client for the emulator (tests/conftest.py starts one per test)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,6 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.sandbox.emulator import Emulator, EmulatorClient
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    emulator = Emulator()
-    await emulator.start("127.0.0.1", 0)
-    yield emulator
-    await emulator.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fixtures: a live emulator on a free port, a real aiogram Bot pointed at it, and a people client."""
+"""Fixtures: a real aiogram Bot pointed at the emulator (tests/conftest.py), and a people client."""
 
 from __future__ import annotations
 
@@ -10,14 +10,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.sandbox.emulator import Emulator, EmulatorClient
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    emu = Emulator()
-    await emu.start()
-    yield emu
-    await emu.stop()
 
 
 @pytest.fixture

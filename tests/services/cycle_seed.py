@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Agency, AgencyAssignment, Outbox, Person, Role
+from bot.db.models import Agency, AgencyAssignment, Outbox
 from bot.services import assessment as officer
-from bot.services.actor import Actor, actor_for
-from tests.officer_seed import Seeded, seed
+from bot.services.actor import Actor
+from tests.officer_seed import Seeded, person, seed
 
 ANSWERS = {
     "1.1.1": "0",  # level 0: 1 point
@@ -35,16 +35,6 @@ class World:
     snv_id: int = 0
 
 
-async def _person(session: AsyncSession, tg: int, name: str, role: str, **where: int) -> Actor:
-    person = Person(telegram_id=tg, full_name=name, language="vi")
-    session.add(person)
-    await session.flush()
-    row = Role(person_id=person.id, role=role, **where)
-    session.add(row)
-    await session.flush()
-    return actor_for(person, [row])
-
-
 async def fill_and_submit(
     session: AsyncSession, officer_actor: Actor, head: Actor, *, na: bool = False
 ) -> int:
@@ -66,10 +56,10 @@ async def world(session: AsyncSession, *, na: bool = False) -> World:
     session.add(tp)
     await session.flush()
     session.add(AgencyAssignment(period_id=base.period.id, agency_id=tp.id, scope="2", kind="field"))
-    tp_appraiser = await _person(session, 3002, "Thẩm định E", "appraiser", agency_id=tp.id)
-    secretariat = await _person(session, 4001, "Văn thư F", "secretariat")
-    leader = await _person(session, 5001, "Lãnh đạo G", "leader")
-    other_head = await _person(session, 2002, "Giám đốc H", "unit_head", unit_id=base.other_unit.id)
+    tp_appraiser = await person(session, 3002, "Thẩm định E", "appraiser", agency_id=tp.id)
+    secretariat = await person(session, 4001, "Văn thư F", "secretariat")
+    leader = await person(session, 5001, "Lãnh đạo G", "leader")
+    other_head = await person(session, 2002, "Giám đốc H", "unit_head", unit_id=base.other_unit.id)
     await session.commit()
     aid = await fill_and_submit(session, base.officer, base.head, na=na)
     other_aid = await fill_and_submit(session, base.other_officer, other_head)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.handlers.officer import answers, files, navigation
-from bot.ui.text import N_
+from bot.text import N_
 
 _OWN_SHEET = [
     ("score", N_("Score your unit's self-assessment")),

@@ -11,14 +11,15 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.handlers.officer.screens import OfficerForm, edit_target, guarded, no_prompt, render_item, show
+from bot.handlers.officer.screens import OfficerForm, guarded, no_prompt, render_item
+from bot.handlers.screen import edit_target, show
 from bot.scoring.rules import expects_text
 from bot.services import assessment as svc
 from bot.services import evidence as ev
 from bot.services.actor import Actor
+from bot.text import N_, esc
 from bot.ui import officer_kb as kb
 from bot.ui import officer_view as view
-from bot.ui.text import N_, esc
 
 router = Router(name="officer.answers")
 

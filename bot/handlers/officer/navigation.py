@@ -10,15 +10,14 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handlers.officer.screens import (
-    edit_target,
     guarded,
     render_criterion,
     render_field,
     render_home,
     render_item,
     render_review,
-    show,
 )
+from bot.handlers.screen import edit_target, show
 from bot.services import assessment as svc
 from bot.services.actor import Actor
 from bot.services.errors import ServiceError

@@ -1,34 +1,25 @@
-"""Rendering the officer's screens in place, and the one sentence for a refused action.
-
-A screen is edited in place when it came from a button (no chat flooding); a screen after typed
-input is a new message. Texts over Telegram's limit are split, the keyboard on the last part.
-"""
+"""Rendering the officer's screens, and the one sentence for a refused action (with the current,
+read-only screen again when the sheet is locked)."""
 
 from __future__ import annotations
 
-import inspect
-import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.scoring.numbers import InputError
+from bot.handlers.screen import chat_of, edit_target, item_on_screen, show
+from bot.handlers.screen import guarded as refusal_guard
 from bot.services import assessment as svc
 from bot.services.actor import Actor
-from bot.services.errors import ServiceError
+from bot.text import N_
 from bot.ui import officer_kb as kb
 from bot.ui import officer_view as view
-from bot.ui.errors import error_text, register_error_messages
-from bot.ui.text import N_, split_text
-
-log = logging.getLogger("bot.officer")
+from bot.ui.errors import register_error_messages
 
 register_error_messages(
     {
@@ -56,34 +47,6 @@ class OfficerForm(StatesGroup):
     note = State()
     na_reason = State()
     evidence = State()  # the evidence list is open: files are attached
-
-
-async def show(
-    bot: Bot,
-    chat_id: int,
-    text: str,
-    markup: InlineKeyboardMarkup | None,
-    edit: Message | None = None,
-) -> Message | None:
-    parts = split_text(text)
-    if edit is not None and len(parts) == 1:
-        try:
-            result = await edit.edit_text(parts[0], reply_markup=markup)
-            return result if isinstance(result, Message) else edit
-        except TelegramBadRequest as exc:
-            if "not modified" in str(exc):
-                return edit
-            log.info("edit failed (%s); sending a new screen", exc)
-    message: Message | None = None
-    for i, part in enumerate(parts):
-        message = await bot.send_message(chat_id, part, reply_markup=markup if i == len(parts) - 1 else None)
-    return message
-
-
-def _edit_target(event: CallbackQuery | Message) -> Message | None:
-    if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
-        return event.message
-    return None
 
 
 async def render_home(
@@ -139,65 +102,26 @@ async def render_review(
     )
 
 
-Handler = Callable[..., Awaitable[Any]]
-
-
-def guarded(fn: Handler) -> Handler:
-    """Turn a refusal into one clear sentence; when the sheet is locked (a stale button after
-    submission, a value typed after the deadline) also show the current, read-only screen."""
-    wanted = set(inspect.signature(fn).parameters)
-
-    async def wrapper(event: CallbackQuery | Message, **kwargs: Any) -> Any:
-        try:
-            return await fn(event, **{k: v for k, v in kwargs.items() if k in wanted})
-        except InputError as exc:
-            await _say(kwargs["bot"], event, view.input_error_text(exc, kwargs["locale"]))
-        except ServiceError as exc:
-            log.info("officer: refused %s", exc.code)
-            await _say(kwargs["bot"], event, error_text(exc))
-            if exc.code in LOCKS:
-                await _rerender(event, kwargs)
-        return None
-
-    # No functools.wraps: aiogram unwraps __wrapped__ to decide which kwargs to pass, and the
-    # wrapper needs all of them (bot, locale, state...) to answer a refusal.
-    wrapper.__name__ = fn.__name__
-    wrapper.__qualname__ = fn.__qualname__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
-
-
-async def _say(bot: Bot, event: CallbackQuery | Message, text: str) -> None:
-    await bot.send_message(event.from_user.id if event.from_user else 0, text)
-
-
 async def _rerender(event: CallbackQuery | Message, kwargs: dict[str, Any]) -> None:
     session: AsyncSession = kwargs["session"]
     actor: Actor = kwargs["actor"]
     state: FSMContext = kwargs["state"]
     bot: Bot = kwargs["bot"]
     locale: str = kwargs["locale"]
-    data = await state.get_data()
-    callback_data = kwargs.get("callback_data")
-    aid = getattr(callback_data, "aid", None) or data.get("aid")
-    code = getattr(callback_data, "c", None) or data.get("code")
+    aid, code = await item_on_screen(kwargs)
     if aid is None:
         return
-    chat_id = event.from_user.id if event.from_user else 0
-    try:
-        await session.rollback()
-        sheet = await svc.load_sheet(session, actor, int(aid))
-        if code and sheet.criteria.leaf(str(code)) is not None:
-            await render_item(bot, chat_id, sheet, str(code), locale, state, _edit_target(event))
-        else:
-            await state.clear()
-            await render_home(bot, chat_id, sheet, locale, _edit_target(event))
-    except ServiceError:
-        return
+    sheet = await svc.load_sheet(session, actor, aid)
+    if code and sheet.criteria.leaf(code) is not None:
+        await render_item(bot, chat_of(event), sheet, code, locale, state, edit_target(event))
+    else:
+        await state.clear()
+        await render_home(bot, chat_of(event), sheet, locale, edit_target(event))
 
 
-def edit_target(event: CallbackQuery) -> Message | None:
-    return _edit_target(event)
+#: Turn a refusal into one clear sentence; when the sheet is locked (a stale button after
+#: submission, a value typed after the deadline) also show the current, read-only screen.
+guarded = refusal_guard(_rerender, prefix="", rerender_on=LOCKS)
 
 
 def no_prompt() -> str:

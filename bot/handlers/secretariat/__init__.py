@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.handlers.secretariat import assign, broadcast, period, progress, ranking_flag, survey
-from bot.ui.text import N_
+from bot.text import N_
 
 COMMANDS: dict[str, list[tuple[str, str]]] = {
     "secretariat": [

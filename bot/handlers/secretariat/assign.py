@@ -11,12 +11,13 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Agency
-from bot.handlers.cycle_ui import chat_of, edit_target, guarded, show
-from bot.handlers.secretariat.common import IsSecretariat, the_period
+from bot.handlers.screen import chat_of, edit_target, guarded, show
+from bot.handlers.secretariat.common import IsSecretariat
 from bot.services.actor import Actor
 from bot.services.agencies import list_agencies
 from bot.services.assignment_board import field_slots, toggle_field
 from bot.services.errors import ServiceError
+from bot.services.periods import active_period
 from bot.ui import secretariat_kb as kb
 from bot.ui import secretariat_view as view
 
@@ -42,7 +43,7 @@ async def render_board(
     agency = await session.get(Agency, agency_id)
     if agency is None:
         raise ServiceError("forbidden")
-    period = await the_period(session)
+    period = await active_period(session)
     slots = await field_slots(session, actor, period)
     await show(bot, chat, view.assign_text(agency.name, period.year), kb.assign_kb(agency.id, slots), edit)
 
@@ -70,6 +71,6 @@ async def on_assign(
         await render_agencies(bot, chat, session, edit)
         return
     if callback_data.f:
-        period = await the_period(session)
+        period = await active_period(session)
         await toggle_field(session, actor, period, callback_data.ag, callback_data.f)
     await render_board(bot, chat, session, actor, callback_data.ag, edit)

@@ -17,8 +17,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.handlers.cycle_ui import chat_of, edit_target, guarded, show
-from bot.handlers.secretariat.common import IsSecretariat, the_period
+from bot.handlers.screen import chat_of, edit_target, guarded, show
+from bot.handlers.secretariat.common import IsSecretariat
 from bot.notify.broadcast import (
     broadcast_report,
     enqueue_broadcast,
@@ -27,6 +27,7 @@ from bot.notify.broadcast import (
     select_audience,
 )
 from bot.services.actor import Actor
+from bot.services.periods import active_period
 from bot.services.units import list_groups
 from bot.ui import secretariat_kb as kb
 from bot.ui import secretariat_view as view
@@ -93,7 +94,7 @@ async def on_broadcast(
         await state.clear()
         await show(bot, chat, _("Broadcast cancelled."), None, edit)
     elif action == "aud":
-        period = await the_period(session)
+        period = await active_period(session)
         audience = "group:" + callback_data.v[2:] if callback_data.v.startswith("g.") else callback_data.v
         people = await select_audience(session, period, audience)
         await state.set_state(BroadcastForm.text)
@@ -107,14 +108,14 @@ async def on_broadcast(
             await render_audiences(bot, chat, session, edit)
             return
         await state.clear()
-        period = await the_period(session)
+        period = await active_period(session)
         result = await enqueue_broadcast(
             session, actor, str(data["audience"]), str(data["text"]), period=period, key=str(data["key"])
         )
         report = await broadcast_report(session, result.key)
         sent = await show(bot, chat, view.report_text(report), kb.report_kb(result.key), edit)
         if sent is not None and not report.done:
-            task = asyncio.create_task(_follow(bot, sessionmaker, sent, result.key, locale))
+            task = asyncio.create_task(_follow(sessionmaker, sent, result.key, locale))
             _followers.add(task)
             task.add_done_callback(_followers.discard)
     elif action == "rep":
@@ -138,7 +139,7 @@ async def on_text(message: Message, session: AsyncSession, bot: Bot, state: FSMC
 
 
 async def _follow(
-    bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], message: Message, key: str, locale: str
+    sessionmaker: async_sessionmaker[AsyncSession], message: Message, key: str, locale: str
 ) -> None:
     """Keep the report message current until every message is delivered (or a few minutes pass)."""
     from bot.i18n import get_i18n

@@ -1,15 +1,12 @@
-"""What every secretariat screen needs: the current period and the role check."""
+"""The role check every secretariat screen needs."""
 
 from __future__ import annotations
 
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Period, RoleName
+from bot.db.models import RoleName
 from bot.services.actor import Actor
-from bot.services.errors import ServiceError
-from bot.services.periods import current_period
 
 
 class IsSecretariat(Filter):
@@ -17,10 +14,3 @@ class IsSecretariat(Filter):
 
     async def __call__(self, event: TelegramObject, actor: Actor | None = None) -> bool:
         return actor is not None and actor.has(RoleName.SECRETARIAT.value)
-
-
-async def the_period(session: AsyncSession) -> Period:
-    period = await current_period(session)
-    if period is None:
-        raise ServiceError("no_period", year="")
-    return period

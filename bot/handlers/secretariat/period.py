@@ -14,12 +14,12 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.handlers.cycle_ui import chat_of, edit_target, guarded, show
-from bot.handlers.secretariat.common import IsSecretariat, the_period
+from bot.handlers.screen import chat_of, edit_target, guarded, show
+from bot.handlers.secretariat.common import IsSecretariat
 from bot.services import cycle
 from bot.services.actor import Actor
 from bot.services.errors import ServiceError
-from bot.services.periods import STAGE_COLUMNS, parse_stage_time, period_info, set_deadline
+from bot.services.periods import STAGE_COLUMNS, active_period, parse_stage_time, period_info, set_deadline
 from bot.ui import secretariat_kb as kb
 from bot.ui import secretariat_view as view
 
@@ -33,11 +33,9 @@ class PeriodForm(StatesGroup):
 
 
 async def render(bot: Bot, chat: int, session: AsyncSession, edit: Any = None, notice: str = "") -> None:
-    period = await the_period(session)
+    period = await active_period(session)
     info = await period_info(session, period)
-    await show(
-        bot, chat, view.period_text(info, notice), kb.period_kb(info, cycle.next_status(info.status)), edit
-    )
+    await show(bot, chat, view.period_text(info, notice), kb.period_kb(cycle.next_status(info.status)), edit)
 
 
 async def _rerender(event: CallbackQuery | Message, kwargs: dict[str, Any]) -> None:
@@ -75,7 +73,7 @@ async def on_period(
     notify: Any = None,
 ) -> None:
     chat, edit = callback.from_user.id, edit_target(callback)
-    period = await the_period(session)
+    period = await active_period(session)
     action, stage = callback_data.a, callback_data.s
     if action == "home":
         await state.clear()
@@ -120,7 +118,7 @@ async def on_deadline_text(
 ) -> None:
     data = await state.get_data()
     stage = str(data.get("stage"))
-    period = await the_period(session)
+    period = await active_period(session)
     when = parse_stage_time(message.text or "", settings.tz)
     await state.update_data(when=when.isoformat())
     current = getattr(period, STAGE_COLUMNS[stage])

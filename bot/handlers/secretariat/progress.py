@@ -10,7 +10,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.handlers.cycle_ui import chat_of, edit_target, guarded, show
+from bot.handlers.screen import chat_of, edit_target, guarded, show
 from bot.handlers.secretariat.common import IsSecretariat
 from bot.services.actor import Actor
 from bot.services.dashboard import dashboard

@@ -12,14 +12,15 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.handlers.cycle_ui import chat_of, edit_target, guarded, show
-from bot.handlers.secretariat.common import IsSecretariat, the_period
+from bot.handlers.screen import chat_of, edit_target, guarded, show
+from bot.handlers.secretariat.common import IsSecretariat
 from bot.services import cycle
 from bot.services.actor import Actor
+from bot.services.periods import active_period
 from bot.services.units import get_unit
+from bot.text import esc
 from bot.ui import secretariat_kb as kb
 from bot.ui import secretariat_view as view
-from bot.ui.text import esc
 
 router = Router(name="secretariat.not_ranked")
 router.message.filter(IsSecretariat())
@@ -27,7 +28,7 @@ router.callback_query.filter(IsSecretariat())
 
 
 async def render(bot: Bot, chat: int, session: AsyncSession, edit: Any = None, notice: str = "") -> None:
-    period = await the_period(session)
+    period = await active_period(session)
     units = await cycle.not_ranked_units(session, period.year)
     text = (notice + "\n\n" if notice else "") + view.not_ranked_text([(u.code, u.name, r) for u, r in units])
     await show(bot, chat, text, kb.not_ranked_kb([(u.code, u.name) for u, _r in units]), edit)
@@ -73,7 +74,7 @@ async def on_rank(
     state: FSMContext,
 ) -> None:
     chat, edit = callback.from_user.id, edit_target(callback)
-    period = await the_period(session)
+    period = await active_period(session)
     data = await state.get_data()
     if callback_data.a == "ok" and data.get("not_ranked") == callback_data.u:
         await state.clear()

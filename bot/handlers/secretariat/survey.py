@@ -12,15 +12,16 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.handlers.cycle_ui import chat_of, edit_target, guarded, show
-from bot.handlers.secretariat.common import IsSecretariat, the_period
+from bot.handlers.screen import chat_of, edit_target, guarded, show
+from bot.handlers.secretariat.common import IsSecretariat
 from bot.scoring.fmt import fmt_points
 from bot.services import survey as svc
 from bot.services.actor import Actor
 from bot.services.errors import ServiceError
+from bot.services.periods import active_period
+from bot.text import esc
 from bot.ui import secretariat_kb as kb
 from bot.ui import secretariat_view as view
-from bot.ui.text import esc
 
 router = Router(name="secretariat.survey")
 router.message.filter(IsSecretariat())
@@ -32,7 +33,7 @@ class SurveyForm(StatesGroup):
 
 
 async def _units(session: AsyncSession, actor: Actor) -> tuple[int, list[svc.SurveyUnit]]:
-    period = await the_period(session)
+    period = await active_period(session)
     return period.year, await svc.survey_units(session, actor, period.year)
 
 
@@ -121,7 +122,7 @@ async def on_points(
     message: Message, session: AsyncSession, actor: Actor, bot: Bot, state: FSMContext, locale: str
 ) -> None:
     data = await state.get_data()
-    period = await the_period(session)
+    period = await active_period(session)
     unit_id, code = int(data["u"]), str(data["c"])
     answer = await svc.set_survey_points(session, actor, period.year, unit_id, code, message.text or "")
     await state.clear()

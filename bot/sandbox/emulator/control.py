@@ -187,9 +187,7 @@ def _actor(request: web.Request, state: EmulatorState, body: Body) -> tuple[BotA
 async def send_text(request: web.Request, state: EmulatorState, body: Body) -> JSON:
     bot, user, conv = _actor(request, state, body)
     reply_to = people.reply_target(conv, _opt_int(body.get("reply_to_message_id"), "reply_to_message_id"))
-    return people.post(
-        state, bot, user, conv, people.text_content(bot, str(body.get("text") or ""), reply_to)
-    )
+    return people.post(state, bot, user, conv, people.text_content(str(body.get("text") or ""), reply_to))
 
 
 def _stored_file(state: EmulatorState, item: Body) -> tuple[str, Any]:

@@ -54,7 +54,7 @@ def post(state: EmulatorState, bot: BotAccount, user: User, conv: Conversation, 
     return message
 
 
-def text_content(bot: BotAccount, text: str, reply_to: JSON | None = None) -> JSON:
+def text_content(text: str, reply_to: JSON | None = None) -> JSON:
     if not text:
         raise ControlError("text is empty")
     content: JSON = {"text": text}
@@ -107,7 +107,7 @@ def edit(
     if not text:
         raise ControlError("text is empty")
     new = {k: v for k, v in old.items() if k != "entities"}
-    new.update(text_content(bot, text))
+    new.update(text_content(text))
     new["edit_date"] = now_ts()
     conv.messages[message_id] = new
     state.emit(bot, conv, "edited", new, from_bot=False)
