@@ -27,6 +27,7 @@ from bot.text import N_, esc
 from bot.ui import appraiser_kb as kb
 from bot.ui import appraiser_view as view
 from bot.ui.officer_view import how_to_answer
+from bot.ui.paging import page_of, paginate
 
 router = Router(name="appraiser")
 
@@ -43,10 +44,20 @@ class AppraiserForm(StatesGroup):
 
 
 async def render_home(
-    bot: Bot, chat_id: int, session: AsyncSession, actor: Actor, edit: Message | None = None
+    bot: Bot,
+    chat_id: int,
+    session: AsyncSession,
+    actor: Actor,
+    edit: Message | None = None,
+    page: int = 0,
+    at: int | None = None,
 ) -> None:
+    """Page `page` of the queue's units, or the page holding sheet `at` (back from its items)."""
     found = await svc.pending(session, actor)
-    await show(bot, chat_id, view.home_text(found), kb.home_kb(found.by_unit), edit)
+    if at is not None:
+        page = page_of(found.by_unit, lambda c: c.key == str(at), page)
+    units = paginate(found.by_unit, page)
+    await show(bot, chat_id, view.home_text(found, units), kb.home_kb(units), edit)
 
 
 async def render_item(
@@ -90,8 +101,9 @@ async def render_next(
         await state.clear()
         done = _("No more items of this unit are waiting for you.")
         found = await svc.pending(session, actor)
-        text = (notice + "\n\n" if notice else "") + done + "\n\n" + view.home_text(found)
-        await show(bot, chat_id, text, kb.home_kb(found.by_unit), edit)
+        units = paginate(found.by_unit, 0)
+        text = (notice + "\n\n" if notice else "") + done + "\n\n" + view.home_text(found, units)
+        await show(bot, chat_id, text, kb.home_kb(units), edit)
         return
     later = [c for c in codes if after is not None and svc.code_key(c) > svc.code_key(after)]
     await render_item(
@@ -143,6 +155,21 @@ async def on_home(
 ) -> None:
     await state.clear()
     await render_home(bot, callback.from_user.id, session, actor, edit_target(callback))
+
+
+@router.callback_query(kb.APage.filter())
+@screen
+async def on_page(
+    callback: CallbackQuery,
+    callback_data: kb.APage,
+    session: AsyncSession,
+    actor: Actor,
+    bot: Bot,
+    state: FSMContext,
+) -> None:
+    await state.clear()
+    at = callback_data.u or None
+    await render_home(bot, callback.from_user.id, session, actor, edit_target(callback), callback_data.p, at)
 
 
 @router.callback_query(kb.AUnit.filter())

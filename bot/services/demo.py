@@ -215,21 +215,27 @@ def _candidates(leaf: Leaf, rng: random.Random) -> list[str]:
     return []
 
 
-def _answer(leaf: Leaf, quality: float, rng: random.Random) -> tuple[str, Decimal] | None:
-    """An answer text whose points are near quality × max, scored by the real rule."""
+def sample_answer(leaf: Leaf, quality: float, rng: random.Random) -> tuple[str, str, Decimal] | None:
+    """(text an officer would type, stored raw answer, points): points near quality × max, scored
+    by the real rule. Tests answer sheets of the shipped sets with it too."""
     target = leaf.max_points * Decimal(str(round(min(1.0, max(0.0, rng.gauss(quality, 0.15))), 3)))
-    scored: list[tuple[Decimal, str, Decimal]] = []
+    scored: list[tuple[Decimal, str, str, Decimal]] = []
     for text in _candidates(leaf, rng):
         try:
             answer = score_answer(leaf, text)
         except InputError:
             continue
-        scored.append((abs(answer.points - target), answer.raw, answer.points))
+        scored.append((abs(answer.points - target), text, answer.raw, answer.points))
     if not scored:
         return None
-    best = min(d for d, _, _ in scored)
-    raw, points = rng.choice([(r, p) for d, r, p in scored if d == best])
-    return raw, points
+    best = min(d for d, _, _, _ in scored)
+    return rng.choice([(t, r, p) for d, t, r, p in scored if d == best])
+
+
+def _answer(leaf: Leaf, quality: float, rng: random.Random) -> tuple[str, Decimal] | None:
+    """(stored raw answer, points) of `sample_answer`."""
+    found = sample_answer(leaf, quality, rng)
+    return None if found is None else (found[1], found[2])
 
 
 def _local_end_of_day(day: datetime, tz: ZoneInfo) -> datetime:
@@ -290,7 +296,7 @@ def _leaf_agency(leaf: Leaf) -> str:
     return FIELD_AGENCY.get(leaf.appraisal_field, "SNV")
 
 
-async def _fill_sheet(
+async def fill_sheet(
     session: AsyncSession,
     cs: CriteriaSet,
     assessment: Assessment,
@@ -300,6 +306,8 @@ async def _fill_sheet(
     now: datetime,
     appraisers: dict[str, int],
 ) -> None:
+    """Fill one sheet as `plan` says (draft | submitted | appraised) with `sample_answer`s;
+    `appraisers` maps an agency code to the person recorded as appraiser."""
     leaves = [leaf for _, _, leaf in cs.leaves()]
     self_leaves = [leaf for leaf in leaves if not isinstance(leaf.rule, SurveyRule)]
     answered = len(self_leaves) if plan != "draft" else int(len(self_leaves) * rng.uniform(0.3, 0.8))
@@ -476,7 +484,7 @@ async def _generate_progress(
                 continue
             cs = sets["2025-so" if unit.unit_type == "so" else "2025-xa"]
             rng = random.Random(f"{SEED}:sheet:{unit.code}")
-            await _fill_sheet(session, cs, assessment, state, _quality(unit.code), rng, now, appraisers)
+            await fill_sheet(session, cs, assessment, state, _quality(unit.code), rng, now, appraisers)
             if unit.code in _NOT_RANKED and state == "appraised":
                 assessment.not_ranked = True
                 assessment.not_ranked_reason = _NOT_RANKED[unit.code]

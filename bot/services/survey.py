@@ -64,25 +64,28 @@ async def survey_units(session: AsyncSession, actor: Actor, year: int) -> list[S
     period = await get_period(session, year)
     from bot.services.units import list_units
 
+    units = list(await list_units(session))
+    leaves_of: dict[str, list[Leaf]] = {}
+    for unit_type in {u.unit_type for u in units}:
+        try:
+            leaves_of[unit_type] = survey_leaves(await criteria_for(session, period, unit_type))
+        except ServiceError:
+            leaves_of[unit_type] = []
+    codes = {leaf.code for leaves in leaves_of.values() for leaf in leaves}
+    entered: dict[int, dict[str, Decimal | None]] = {}
+    rows = await session.execute(  # one query for the whole province, not one per unit
+        select(Assessment.unit_id, ItemScore.item_code, ItemScore.final_points)
+        .join(Assessment, Assessment.id == ItemScore.assessment_id)
+        .where(Assessment.period_id == period.id, ItemScore.item_code.in_(codes))
+    )
+    for unit_id, code, points in rows:
+        entered.setdefault(unit_id, {})[code] = points
     result: list[SurveyUnit] = []
-    sets: dict[str, CriteriaSet | None] = {}
-    for unit in await list_units(session):
-        if unit.unit_type not in sets:
-            try:
-                sets[unit.unit_type] = await criteria_for(session, period, unit.unit_type)
-            except ServiceError:
-                sets[unit.unit_type] = None
-        cs = sets[unit.unit_type]
-        leaves = survey_leaves(cs) if cs is not None else []
-        if not leaves:
-            continue
-        rows = await session.execute(
-            select(ItemScore.item_code, ItemScore.final_points)
-            .join(Assessment, Assessment.id == ItemScore.assessment_id)
-            .where(Assessment.period_id == period.id, Assessment.unit_id == unit.id)
-        )
-        values = {code: points for code, points in rows}
-        result.append(SurveyUnit(unit, [(leaf, values.get(leaf.code)) for leaf in leaves]))
+    for unit in units:
+        leaves = leaves_of[unit.unit_type]
+        if leaves:
+            values = entered.get(unit.id, {})
+            result.append(SurveyUnit(unit, [(leaf, values.get(leaf.code)) for leaf in leaves]))
     return result
 
 

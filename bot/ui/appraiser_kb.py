@@ -12,10 +12,20 @@ from bot.scoring.rules import choices
 from bot.services.appraisal import Count, ItemContext
 from bot.services.stages import Round
 from bot.ui.common_kb import button, markup
+from bot.ui.paging import Page, clip, nav_row
 
 
 class AHome(CallbackData, prefix="aq"):
+    """The queue's first page (screens now send APage; kept for buttons already in chats)."""
+
     a: str = "home"
+
+
+class APage(CallbackData, prefix="ap"):
+    """Page `p` of the queue's units, or (u = assessment id) the page holding that unit's sheet."""
+
+    p: int = 0
+    u: int = 0
 
 
 class AUnit(CallbackData, prefix="au"):
@@ -49,9 +59,10 @@ class AField(CallbackData, prefix="af"):
     a: str
 
 
-def home_kb(units: list[Count]) -> InlineKeyboardMarkup:
-    rows = [[button(f"{u.name} ({u.count})", AUnit(aid=int(u.key)))] for u in units[:50]]
-    rows.append([button(_("🔄 Refresh"), AHome())])
+def home_kb(units: Page[Count]) -> InlineKeyboardMarkup:
+    rows = [[button(f"{clip(u.name)} ({u.count})", AUnit(aid=int(u.key)))] for u in units.rows]
+    rows.append(nav_row(units, lambda p: APage(p=p)))
+    rows.append([button(_("🔄 Refresh"), APage(p=units.number))])
     return markup(rows)
 
 
@@ -87,7 +98,9 @@ def item_kb(ctx: ItemContext) -> InlineKeyboardMarkup:
         rows.append(
             [button(_("📎 Evidence again ({n})").format(n=len(ctx.evidence)), AAct(aid=aid, c=code, a="ev"))]
         )
-    rows.append([button(_("▶ Next item"), AAct(aid=aid, c=code, a="next")), button(_("⬅ Queue"), AHome())])
+    rows.append(
+        [button(_("▶ Next item"), AAct(aid=aid, c=code, a="next")), button(_("⬅ Queue"), APage(u=aid))]
+    )
     return markup(rows)
 
 

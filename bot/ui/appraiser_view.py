@@ -9,9 +9,10 @@ from aiogram.utils.i18n import gettext as _
 from bot.db.models import AppraisalStatus
 from bot.scoring.fmt import fmt_points
 from bot.scoring.rules import Answer, choices
-from bot.services.appraisal import ItemContext, Pending
+from bot.services.appraisal import Count, ItemContext, Pending
 from bot.services.stages import Round, answered
 from bot.text import N_, esc, fmt_dt
+from bot.ui.paging import Page, clip, page_note
 
 STATUS = {
     AppraisalStatus.ACCEPTED.value: N_("accepted"),
@@ -39,7 +40,8 @@ def round_label(rnd: Round | None) -> str:
     return _("closed")
 
 
-def home_text(p: Pending) -> str:
+def home_text(p: Pending, units: Page[Count]) -> str:
+    """The queue's heading, one page of its units (`units`, a page of `p.by_unit`) and the fields."""
     period = p.period
     lines = [_("🔎 <b>Appraisal queue</b> — PAR Index {year}").format(year=period.year)]
     if p.round is None:
@@ -55,16 +57,19 @@ def home_text(p: Pending) -> str:
         lines += ["", _("Nothing is waiting for your agency. 🎉")]
         return "\n".join(lines)
     lines += ["", _("<b>{n} item(s) waiting</b>, by unit (oldest first):").format(n=len(p.items))]
-    for c in p.by_unit:
+    note = page_note(units)
+    if note:
+        lines.append(f"<i>{note}</i>")
+    for c in units.rows:
         extra = _(", {n} answered").format(n=c.answered) if c.answered else ""
         lines.append(
             _("• {name}: {n}{extra} — since {since}").format(
-                name=esc(c.name), n=c.count, extra=extra, since=fmt_dt(c.oldest)
+                name=esc(clip(c.name)), n=c.count, extra=extra, since=fmt_dt(c.oldest)
             )
         )
     lines += ["", _("<b>By field:</b>")]
     for c in p.by_field:
-        lines.append(f"• {esc(c.name)}: {c.count}")
+        lines.append(f"• {esc(clip(c.name))}: {c.count}")
     lines += ["", _("Pick a unit to appraise its items one by one.")]
     return "\n".join(lines)
 

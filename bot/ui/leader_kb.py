@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.services.leader import GroupRef
 from bot.services.unit_search import UnitMatch
+from bot.ui.paging import Page, nav_row
 
 
 class LRank(CallbackData, prefix="lr"):
@@ -61,23 +62,9 @@ def groups_kb(groups: list[GroupRef], year: int) -> InlineKeyboardMarkup:
 
 
 def rank_kb(group_id: int, year: int, page: int, pages: int) -> InlineKeyboardMarkup:
-    rows: list[list[InlineKeyboardButton]] = []
-    if pages > 1:
-        nav: list[InlineKeyboardButton] = []
-        if page > 0:
-            nav.append(
-                InlineKeyboardButton(text="◀", callback_data=LRank(g=group_id, y=year, p=page - 1).pack())
-            )
-        nav.append(
-            InlineKeyboardButton(
-                text=f"{page + 1}/{pages}", callback_data=LRank(g=group_id, y=year, p=page).pack()
-            )
-        )
-        if page < pages - 1:
-            nav.append(
-                InlineKeyboardButton(text="▶", callback_data=LRank(g=group_id, y=year, p=page + 1).pack())
-            )
-        rows.append(nav)
+    # the ranking's text is cut into pages by leader_view.rank_pages; only the count matters here
+    numbered = Page[object](rows=(), number=page, count=pages, start=0, total=0)
+    rows: list[list[InlineKeyboardButton]] = [nav_row(numbered, lambda p: LRank(g=group_id, y=year, p=p))]
     rows.append(
         [
             InlineKeyboardButton(
@@ -88,7 +75,7 @@ def rank_kb(group_id: int, year: int, page: int, pages: int) -> InlineKeyboardMa
             ),
         ]
     )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r])
 
 
 def matches_kb(matches: list[UnitMatch], year: int) -> InlineKeyboardMarkup:

@@ -3,14 +3,18 @@ the services re-check the secretariat role on every press."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.db.models import Agency, RankingGroup
+from bot.scoring.model import Leaf
 from bot.services.assignment_board import FieldSlot
 from bot.services.survey import SurveyUnit
 from bot.ui.common_kb import button, markup
+from bot.ui.paging import Page, clip, nav_row
 from bot.ui.secretariat_view import STAGE_LABELS, STATUS_LABELS
 
 
@@ -45,6 +49,15 @@ class SRank(CallbackData, prefix="sn"):
 
     a: str
     u: str = ""
+
+
+class SPage(CallbackData, prefix="sq"):
+    """Page `p` of a list: v = su (survey units) | si (survey items of unit k) | ag (agencies of
+    /assign) | af (fields, for agency k) | nr (units not ranked)"""
+
+    v: str
+    p: int = 0
+    k: int = 0
 
 
 class SAssign(CallbackData, prefix="sa"):
@@ -103,44 +116,53 @@ def report_kb(key: str) -> InlineKeyboardMarkup:
     return markup([[button(_("🔄 Refresh the report"), SBcast(a="rep", v=key.removeprefix("bc:")))]])
 
 
-def survey_units_kb(units: list[SurveyUnit]) -> InlineKeyboardMarkup:
+def survey_units_kb(page: Page[SurveyUnit]) -> InlineKeyboardMarkup:
     rows = []
-    for su in units[:60]:
+    for su in page.rows:
         done = sum(1 for _leaf, value in su.items if value is not None)
-        rows.append([button(f"{su.unit.name} ({done}/{len(su.items)})", SSurvey(a="unit", u=su.unit.id))])
+        label = f"{clip(su.unit.name)} ({done}/{len(su.items)})"
+        rows.append([button(label, SSurvey(a="unit", u=su.unit.id))])
+    rows.append(nav_row(page, lambda p: SPage(v="su", p=p)))
     return markup(rows)
 
 
-def survey_items_kb(su: SurveyUnit) -> InlineKeyboardMarkup:
+def survey_items_kb(
+    su: SurveyUnit, page: Page[tuple[Leaf, Decimal | None]], units_page: int
+) -> InlineKeyboardMarkup:
     rows = [
-        [button(f"{leaf.code} {leaf.name}"[:60], SSurvey(a="item", u=su.unit.id, c=leaf.code))]
-        for leaf, _value in su.items
+        [button(clip(f"{leaf.code} {leaf.name}", 60), SSurvey(a="item", u=su.unit.id, c=leaf.code))]
+        for leaf, _value in page.rows
     ]
-    rows.append([button(_("⬅ Units"), SSurvey(a="home"))])
+    rows.append(nav_row(page, lambda p: SPage(v="si", k=su.unit.id, p=p)))
+    rows.append([button(_("⬅ Units"), SPage(v="su", p=units_page))])
     return markup(rows)
 
 
-def not_ranked_kb(units: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+def not_ranked_kb(page: Page[tuple[str, str]]) -> InlineKeyboardMarkup:
     rows = [
-        [button(_("↩ Rank {unit} again").format(unit=name), SRank(a="clear", u=code))]
-        for code, name in units[:30]
+        [button(_("↩ Rank {unit} again").format(unit=clip(name, 60)), SRank(a="clear", u=code))]
+        for code, name in page.rows
     ]
+    rows.append(nav_row(page, lambda p: SPage(v="nr", p=p)))
     return markup(rows)
 
 
-def agencies_kb(agencies: list[Agency]) -> InlineKeyboardMarkup:
-    return markup([[button(a.name, SAssign(ag=a.id))] for a in agencies[:40]])
+def agencies_kb(page: Page[Agency]) -> InlineKeyboardMarkup:
+    rows = [[button(clip(a.name), SAssign(ag=a.id))] for a in page.rows]
+    rows.append(nav_row(page, lambda p: SPage(v="ag", p=p)))
+    return markup(rows)
 
 
-def assign_kb(agency_id: int, slots: list[FieldSlot]) -> InlineKeyboardMarkup:
+def assign_kb(agency_id: int, page: Page[FieldSlot], agencies_page: int) -> InlineKeyboardMarkup:
     rows = []
-    for slot in slots:
+    for slot in page.rows:
         if slot.agency_id == agency_id:
             mark = "✅"
         elif slot.agency_id is None:
             mark = "▫️"
         else:
             mark = f"↪ {slot.agency_code}"
-        rows.append([button(f"{mark} {slot.scope}", SAssign(ag=agency_id, f=slot.scope))])
-    rows.append([button(_("⬅ Agencies"), SAssign())])
+        rows.append([button(clip(f"{mark} {slot.scope}", 60), SAssign(ag=agency_id, f=slot.scope))])
+    rows.append(nav_row(page, lambda p: SPage(v="af", k=agency_id, p=p)))
+    rows.append([button(_("⬅ Agencies"), SPage(v="ag", p=agencies_page))])
     return markup(rows)

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.db.models import PeriodStatus
+from bot.db.models import Agency, PeriodStatus
 from bot.notify.broadcast import DeliveryReport
+from bot.scoring.fmt import fmt_points
+from bot.scoring.model import Leaf
+from bot.services.assignment_board import FieldSlot
 from bot.services.dashboard import Dashboard
 from bot.services.periods import PeriodInfo
 from bot.services.survey import SurveyUnit
 from bot.text import N_, esc, fmt_dt
+from bot.ui.paging import Page, clip, page_note
 
 STAGE_LABELS: dict[str, str] = {
     "self_assessment": N_("Self-assessment deadline"),
@@ -130,19 +136,24 @@ def report_text(report: DeliveryReport) -> str:
     return text
 
 
-def survey_units_text(units: list[SurveyUnit], year: int) -> str:
-    if not units:
+def _with_note(lines: list[str], page: Page[Any]) -> list[str]:
+    note = page_note(page)
+    return [*lines, f"<i>{note}</i>"] if note else lines
+
+
+def survey_units_text(units: Page[SurveyUnit], year: int) -> str:
+    if not units.total:
         return _("No criteria set of the {year} period has survey items.").format(year=year)
-    return _("📋 <b>Survey results</b> {year}: pick a unit (entered/total).").format(year=year)
+    head = _("📋 <b>Survey results</b> {year}: pick a unit (entered/total).").format(year=year)
+    return "\n".join(_with_note([head], units))
 
 
-def survey_unit_text(su: SurveyUnit, locale: str) -> str:
-    from bot.scoring.fmt import fmt_points
-
-    lines = [_("📋 <b>{unit}</b>: survey items").format(unit=esc(su.unit.name))]
-    for leaf, value in su.items:
+def survey_unit_text(su: SurveyUnit, items: Page[tuple[Leaf, Decimal | None]], locale: str) -> str:
+    lines = _with_note([_("📋 <b>{unit}</b>: survey items").format(unit=esc(clip(su.unit.name)))], items)
+    for leaf, value in items.rows:
         shown = "—" if value is None else fmt_points(value, locale)
-        lines.append(f"• {esc(leaf.code)} {esc(leaf.name)}: {shown} / {fmt_points(leaf.max_points, locale)}")
+        name = esc(clip(leaf.name, 120))
+        lines.append(f"• {esc(leaf.code)} {name}: {shown} / {fmt_points(leaf.max_points, locale)}")
     lines.append(_("Pick an item to enter its points."))
     return "\n".join(lines)
 
@@ -153,18 +164,28 @@ def survey_prompt(unit: str, code: str, maximum: str) -> str:
     )
 
 
-def not_ranked_text(units: list[tuple[str, str, str]]) -> str:
-    lines = [_("🚫 <b>Units not ranked</b>")]
-    if not units:
+#: Units per page of /notranked: each line also carries its reason.
+NOT_RANKED_PAGE = 10
+
+
+def not_ranked_text(units: Page[tuple[str, str, str]]) -> str:
+    lines = _with_note([_("🚫 <b>Units not ranked</b>")], units)
+    if not units.total:
         lines.append(_("None."))
-    for code, name, reason in units:
-        lines.append(f"• {esc(name)} ({esc(code)}): {esc(reason)}")
+    for code, name, reason in units.rows:
+        lines.append(f"• {esc(clip(name))} ({esc(code)}): {esc(clip(reason, 100))}")
     lines += ["", _("To mark a unit: /notranked UNIT_CODE reason")]
     return "\n".join(lines)
 
 
-def assign_text(agency: str, year: int) -> str:
-    return _(
+def agencies_text(agencies: Page[Agency]) -> str:
+    head = _("🧭 <b>Appraising agencies</b>: pick one to see and change its fields.")
+    return "\n".join(_with_note([head], agencies))
+
+
+def assign_text(agency: str, year: int, fields: Page[FieldSlot]) -> str:
+    head = _(
         "🧭 Fields appraised by <b>{agency}</b> in {year}: "
         "tap a field to give it to this agency or take it back."
-    ).format(agency=esc(agency), year=year)
+    ).format(agency=esc(clip(agency)), year=year)
+    return "\n".join(_with_note([head], fields))

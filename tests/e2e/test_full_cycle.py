@@ -235,7 +235,7 @@ async def test_full_cycle(bot_process: BotProcess, client: BotClient, seed: Seed
         await secretariat.press(f"ss:unit:{units[code]}:", expect="2.2")
         await secretariat.press(f"ss:item:{units[code]}:2.2", expect="Gửi điểm điều tra")
         await secretariat.say(points, expect="đã lưu")
-        await secretariat.press("ss:home:0:", expect="chọn đơn vị")
+        await secretariat.press("⬅ Danh sách đơn vị", expect="chọn đơn vị")
     await secretariat.say("/notranked SYT Tài liệu kiểm chứng không trung thực", expect="không xếp hạng?")
     await secretariat.press("sn:ok:SYT", expect="Đã đánh dấu SYT")
     await secretariat.say("/period", expect="Giai đoạn hiện tại")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Agency
@@ -20,32 +19,46 @@ from bot.services.errors import ServiceError
 from bot.services.periods import active_period
 from bot.ui import secretariat_kb as kb
 from bot.ui import secretariat_view as view
+from bot.ui.paging import page_of, paginate
 
 router = Router(name="secretariat.assign")
 router.message.filter(IsSecretariat())
 router.callback_query.filter(IsSecretariat())
 
 
-async def render_agencies(bot: Bot, chat: int, session: AsyncSession, edit: Any = None) -> None:
-    agencies = [a for a in await list_agencies(session) if a.active]
-    await show(
-        bot,
-        chat,
-        _("🧭 <b>Appraising agencies</b>: pick one to see and change its fields."),
-        kb.agencies_kb(agencies),
-        edit,
-    )
+async def _agencies(session: AsyncSession) -> list[Agency]:
+    return [a for a in await list_agencies(session) if a.active]
+
+
+async def render_agencies(
+    bot: Bot, chat: int, session: AsyncSession, edit: Any = None, page: int = 0
+) -> None:
+    shown = paginate(await _agencies(session), page)
+    await show(bot, chat, view.agencies_text(shown), kb.agencies_kb(shown), edit)
 
 
 async def render_board(
-    bot: Bot, chat: int, session: AsyncSession, actor: Actor, agency_id: int, edit: Any = None
+    bot: Bot,
+    chat: int,
+    session: AsyncSession,
+    actor: Actor,
+    agency_id: int,
+    edit: Any = None,
+    page: int = 0,
+    at: str | None = None,
 ) -> None:
+    """Page `page` of the fields (or the page holding field `at`) as seen from one agency."""
     agency = await session.get(Agency, agency_id)
     if agency is None:
         raise ServiceError("forbidden")
     period = await active_period(session)
     slots = await field_slots(session, actor, period)
-    await show(bot, chat, view.assign_text(agency.name, period.year), kb.assign_kb(agency.id, slots), edit)
+    if at is not None:
+        page = page_of(slots, lambda slot: slot.scope == at, page)
+    shown = paginate(slots, page)
+    back = page_of(await _agencies(session), lambda a: a.id == agency.id)
+    text = view.assign_text(agency.name, period.year, shown)
+    await show(bot, chat, text, kb.assign_kb(agency.id, shown, back), edit)
 
 
 async def _rerender(event: CallbackQuery | Message, kwargs: dict[str, Any]) -> None:
@@ -73,4 +86,18 @@ async def on_assign(
     if callback_data.f:
         period = await active_period(session)
         await toggle_field(session, actor, period, callback_data.ag, callback_data.f)
-    await render_board(bot, chat, session, actor, callback_data.ag, edit)
+    at = callback_data.f or None
+    await render_board(bot, chat, session, actor, callback_data.ag, edit, at=at)
+
+
+@router.callback_query(kb.SPage.filter(F.v.in_({"ag", "af"})))
+@screen
+async def on_page(
+    callback: CallbackQuery, callback_data: kb.SPage, session: AsyncSession, actor: Actor, bot: Bot
+) -> None:
+    """◀ ▶ through the agencies, or through the fields seen from agency k."""
+    chat, edit, page = callback.from_user.id, edit_target(callback), callback_data.p
+    if callback_data.v == "af":
+        await render_board(bot, chat, session, actor, callback_data.k, edit, page)
+    else:
+        await render_agencies(bot, chat, session, edit, page)

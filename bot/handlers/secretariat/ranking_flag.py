@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -21,17 +21,33 @@ from bot.services.units import get_unit
 from bot.text import esc
 from bot.ui import secretariat_kb as kb
 from bot.ui import secretariat_view as view
+from bot.ui.paging import page_of, paginate
 
 router = Router(name="secretariat.not_ranked")
 router.message.filter(IsSecretariat())
 router.callback_query.filter(IsSecretariat())
 
 
-async def render(bot: Bot, chat: int, session: AsyncSession, edit: Any = None, notice: str = "") -> None:
+async def render(
+    bot: Bot,
+    chat: int,
+    session: AsyncSession,
+    edit: Any = None,
+    notice: str = "",
+    page: int = 0,
+    at: str | None = None,
+) -> None:
+    """Page `page` of the units not ranked, or the page where unit `at` is (or was)."""
     period = await active_period(session)
-    units = await cycle.not_ranked_units(session, period.year)
-    text = (notice + "\n\n" if notice else "") + view.not_ranked_text([(u.code, u.name, r) for u, r in units])
-    await show(bot, chat, text, kb.not_ranked_kb([(u.code, u.name) for u, _r in units]), edit)
+    units = [(u.code, u.name, r) for u, r in await cycle.not_ranked_units(session, period.year)]
+    if at is not None:
+        codes = [code for code, _name, _reason in units]
+        codes = codes if at in codes else sorted([*codes, at])  # cleared: where it was
+        page = page_of(codes, lambda code: code == at, page, view.NOT_RANKED_PAGE)
+    shown = paginate(units, page, view.NOT_RANKED_PAGE)
+    text = (notice + "\n\n" if notice else "") + view.not_ranked_text(shown)
+    pickers = paginate([(code, name) for code, name, _r in units], shown.number, view.NOT_RANKED_PAGE)
+    await show(bot, chat, text, kb.not_ranked_kb(pickers), edit)
 
 
 async def _rerender(event: CallbackQuery | Message, kwargs: dict[str, Any]) -> None:
@@ -79,14 +95,18 @@ async def on_rank(
     if callback_data.a == "ok" and data.get("not_ranked") == callback_data.u:
         await state.clear()
         await cycle.set_not_ranked(session, actor, period.year, callback_data.u, str(data["reason"]))
-        await render(
-            bot, chat, session, edit, _("✅ {code} is marked not ranked.").format(code=esc(callback_data.u))
-        )
+        notice = _("✅ {code} is marked not ranked.").format(code=esc(callback_data.u))
+        await render(bot, chat, session, edit, notice, at=callback_data.u)
     elif callback_data.a == "clear":
         await cycle.set_not_ranked(session, actor, period.year, callback_data.u, None)
-        await render(
-            bot, chat, session, edit, _("✅ {code} is ranked again.").format(code=esc(callback_data.u))
-        )
+        notice = _("✅ {code} is ranked again.").format(code=esc(callback_data.u))
+        await render(bot, chat, session, edit, notice, at=callback_data.u)
     else:
         await state.clear()
         await render(bot, chat, session, edit)
+
+
+@router.callback_query(kb.SPage.filter(F.v == "nr"))
+@screen
+async def on_page(callback: CallbackQuery, callback_data: kb.SPage, session: AsyncSession, bot: Bot) -> None:
+    await render(bot, callback.from_user.id, session, edit_target(callback), page=callback_data.p)

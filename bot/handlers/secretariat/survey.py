@@ -22,6 +22,7 @@ from bot.services.periods import active_period
 from bot.text import esc
 from bot.ui import secretariat_kb as kb
 from bot.ui import secretariat_view as view
+from bot.ui.paging import page_of, paginate
 
 router = Router(name="secretariat.survey")
 router.message.filter(IsSecretariat())
@@ -38,11 +39,18 @@ async def _units(session: AsyncSession, actor: Actor) -> tuple[int, list[svc.Sur
 
 
 async def render_units(
-    bot: Bot, chat: int, session: AsyncSession, actor: Actor, edit: Any = None, notice: str = ""
+    bot: Bot,
+    chat: int,
+    session: AsyncSession,
+    actor: Actor,
+    edit: Any = None,
+    notice: str = "",
+    page: int = 0,
 ) -> None:
     year, units = await _units(session, actor)
-    text = (notice + "\n\n" if notice else "") + view.survey_units_text(units, year)
-    await show(bot, chat, text, kb.survey_units_kb(units), edit)
+    shown = paginate(units, page)
+    text = (notice + "\n\n" if notice else "") + view.survey_units_text(shown, year)
+    await show(bot, chat, text, kb.survey_units_kb(shown), edit)
 
 
 async def render_unit(
@@ -54,13 +62,20 @@ async def render_unit(
     locale: str,
     edit: Any = None,
     notice: str = "",
+    page: int = 0,
+    at: str | None = None,
 ) -> None:
+    """Page `page` of the unit's survey items, or the page holding item `at`."""
     _year, units = await _units(session, actor)
     su = next((u for u in units if u.unit.id == unit_id), None)
     if su is None:
         raise ServiceError("forbidden")
-    text = (notice + "\n\n" if notice else "") + view.survey_unit_text(su, locale)
-    await show(bot, chat, text, kb.survey_items_kb(su), edit)
+    if at is not None:
+        page = page_of(su.items, lambda pair: pair[0].code == at, page)
+    items = paginate(su.items, page)
+    back = page_of(units, lambda u: u.unit.id == unit_id)
+    text = (notice + "\n\n" if notice else "") + view.survey_unit_text(su, items, locale)
+    await show(bot, chat, text, kb.survey_items_kb(su, items, back), edit)
 
 
 async def _rerender(event: CallbackQuery | Message, kwargs: dict[str, Any]) -> None:
@@ -116,6 +131,26 @@ async def on_survey(
     await render_units(bot, chat, session, actor, edit)
 
 
+@router.callback_query(kb.SPage.filter(F.v.in_({"su", "si"})))
+@screen
+async def on_page(
+    callback: CallbackQuery,
+    callback_data: kb.SPage,
+    session: AsyncSession,
+    actor: Actor,
+    bot: Bot,
+    state: FSMContext,
+    locale: str,
+) -> None:
+    """◀ ▶ through the units, or through one unit's survey items (k)."""
+    await state.clear()
+    chat, edit, page = callback.from_user.id, edit_target(callback), callback_data.p
+    if callback_data.v == "si":
+        await render_unit(bot, chat, session, actor, callback_data.k, locale, edit, page=page)
+    else:
+        await render_units(bot, chat, session, actor, edit, page=page)
+
+
 @router.message(StateFilter(SurveyForm.points), F.text)
 @screen
 async def on_points(
@@ -129,4 +164,4 @@ async def on_points(
     notice = _("✅ {code}: {points} points saved.").format(
         code=esc(code), points=fmt_points(answer.points, locale)
     )
-    await render_unit(bot, message.chat.id, session, actor, unit_id, locale, None, notice)
+    await render_unit(bot, message.chat.id, session, actor, unit_id, locale, None, notice, at=code)
