@@ -3,6 +3,7 @@ files, and keep a readable transcript of the session (for the test log and test-
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.db.models import Assessment, Evidence, ItemScore, Unit
+from bot.db.models import Assessment, Evidence, FsmState, ItemScore, Unit
+from bot.sandbox.emulator import Emulator
 from tests.bot.harness import BotClient, Seeder
 
 JSON = dict[str, Any]
@@ -36,6 +38,7 @@ class Officer:
     name: str
     log: list[str] = field(default_factory=list)
     screen: JSON | None = None
+    seen: dict[int, str] = field(default_factory=dict)  # message id → its text as last seen
 
     @property
     def uid(self) -> int:
@@ -51,7 +54,18 @@ class Officer:
         return message
 
     async def wait(self, match: str | Callable[[JSON], bool] | None = None, timeout: float = 15) -> JSON:  # noqa: ASYNC109
-        message = await self.client.wait_for(match, chat_id=self.uid, timeout=timeout, include_edits=True)
+        """The next new or edited bot message matching `match`. An old screen losing its buttons
+        (same text, no keyboard) is not a message the person waits for: it is skipped."""
+
+        def wanted(message: JSON) -> bool:
+            mid, text = int(message["message_id"]), text_of(message)
+            stripped = "edit_date" in message and not buttons(message) and self.seen.get(mid) == text
+            self.seen[mid] = text
+            if stripped:
+                return False
+            return match is None or (match in text if isinstance(match, str) else match(message))
+
+        message = await self.client.wait_for(wanted, chat_id=self.uid, timeout=timeout, include_edits=True)
         if buttons(message):
             self.screen = message
         return self._bot_said(message)
@@ -97,6 +111,17 @@ class Officer:
         return "\n".join(self.log)
 
 
+def restore_buttons(emulator: Emulator, person: Officer, old: JSON) -> None:
+    """Put an old screen's keyboard back on its message in the emulator, as a screen left from
+    before the bot kept one live screen per chat (or whose buttons could not be taken off) shows it:
+    a stale button to press."""
+    for conv in emulator.state.conversations.values():
+        if conv.chat["id"] == person.uid and (message := conv.live(old["message_id"])) is not None:
+            message["reply_markup"] = old["reply_markup"]
+            return
+    raise AssertionError(f"message {old['message_id']} not found in the emulator")
+
+
 @dataclass(frozen=True)
 class ItemRow:
     self_points: str | None
@@ -127,6 +152,24 @@ async def sheet_rows(seed: Seeder, unit_code: str) -> dict[str, ItemRow]:
             )
             for r in rows
         }
+
+
+async def screen_recorded(seed: Seeder, person: Officer, timeout: float = 10) -> None:  # noqa: ASYNC109
+    """Wait until the bot has recorded the person's current screen as the chat's live one (it does
+    so right after sending it): a SIGKILL before that would leave the bot unaware of that message."""
+    assert person.screen is not None
+    wanted = person.screen["message_id"]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        async with seed.session() as s:
+            data = await s.scalar(
+                select(FsmState.data).where(FsmState.key.like(f"%:{person.uid}:{person.uid}:screen"))
+            )
+        if (data or {}).get("message_id") == wanted:
+            return
+        assert loop.time() < deadline, f"screen {wanted} not recorded: {data}"
+        await asyncio.sleep(0.05)
 
 
 async def evidence_rows(seed: Seeder) -> list[Evidence]:

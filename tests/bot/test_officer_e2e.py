@@ -39,6 +39,7 @@ from tests.bot.officer_driver import (
     buttons,
     evidence_rows,
     file_bytes,
+    screen_recorded,
     sheet_rows,
     text_of,
 )
@@ -134,6 +135,7 @@ async def test_officer_scores_every_leaf_survives_a_kill_and_the_head_submits(
             if i >= KILL_AT and not killed:
                 killed = True
                 # SIGKILL while the bot waits for the value; after the restart the same item resumes.
+                await screen_recorded(seed, officer)
                 bot_process.kill()
                 await bot_process.start()
             preview = await officer.say(text, expect="Lưu câu trả lời này?")
@@ -202,7 +204,9 @@ async def test_officer_scores_every_leaf_survives_a_kill_and_the_head_submits(
             await officer.press("▶", expect=leaves[i + 1].code)
 
     assert killed
-    # Killed again and restarted: /score resumes at the item last worked on.
+    # Killed again and restarted: /score resumes at the item last worked on (and the screen the
+    # bot recorded as live before the kill loses its buttons).
+    await screen_recorded(seed, officer)
     bot_process.kill()
     await bot_process.start()
     resumed = await officer.say("/score", expect="Cách chấm")
@@ -273,6 +277,10 @@ async def test_officer_scores_every_leaf_survives_a_kill_and_the_head_submits(
         for b in buttons(rerendered)
     )
     assert await _db_snapshot(seed) == snapshot
+
+    # After ~50 items, values, texts, files and two restarts, one message carries live buttons.
+    live = [m for m in await client.transcript(officer.uid) if m["from"]["is_bot"] and buttons(m)]
+    assert [m["message_id"] for m in live] == [rerendered["message_id"]]
 
     # ---- the database holds exactly what was entered --------------------------------------------
     assert await sheet_rows(seed, "SNV") == expected

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.db.models import Assessment, Outbox, Period
+from bot.sandbox.emulator import Emulator
 from tests.bot.harness import BotClient, Seeder, register
-from tests.bot.officer_driver import Officer
+from tests.bot.officer_driver import Officer, buttons, restore_buttons
 
 
 async def _world(seed: Seeder, client: BotClient) -> tuple[Officer, list[Officer]]:
@@ -42,13 +43,18 @@ async def test_deadline_change_needs_a_confirmation(bot: App, client: BotClient,
 
 
 async def test_stale_stage_button_is_refused_and_the_screen_shown(
-    bot: App, client: BotClient, seed: Seeder
+    bot: App, client: BotClient, seed: Seeder, emulator: Emulator
 ) -> None:
     sec, _heads = await _world(seed, client)
     old = await sec.say("/period", expect="Giai đoạn hiện tại")
     await sec.say("/period", expect="Giai đoạn hiện tại")
     await sec.press("sp:adv:appraisal", expect="Chuyển kỳ đánh giá")
     await sec.press("sp:advok:appraisal", expect="chuyển sang bước")
+    # The first screen lost its buttons when the second /period came; one left from an older
+    # version of the bot (put back here) is stale.
+    transcript = {m["message_id"]: m for m in await client.transcript(sec.uid)}
+    assert not buttons(transcript[old["message_id"]])
+    restore_buttons(emulator, sec, old)
     await sec.press("sp:adv:appraisal", expect="chưa thể chuyển", on=old)  # the first, stale screen
     await sec.wait("Giai đoạn hiện tại: thẩm định")
 

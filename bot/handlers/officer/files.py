@@ -2,7 +2,9 @@
 
 Each file is downloaded into CCHC_EVIDENCE_DIR/<period>/<unit>/<item>/ and recorded with its name,
 MIME type, size and sha256 next to the Telegram file_id. An album arrives as several messages; each
-part is saved as it comes and one confirmation is sent when the album is complete.
+part is saved as it comes and one confirmation is sent when the album is complete. A confirmation
+is the chat's new screen (with its way back to the item): the screen above the files loses its
+buttons.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class _Album:
     chat_id: int
     aid: int
     code: str
+    state: FSMContext
     added: int = 0
     task: asyncio.Task[None] | None = None
     names: list[str] = field(default_factory=list)
@@ -71,7 +74,7 @@ async def on_file(
         return
     aid, code = int(data["aid"]), str(data["code"])
     async with uploads.chat_lock(message.chat.id):
-        await _attach(message, session, actor, bot, settings, aid, code, incoming, locale)
+        await _attach(message, session, actor, bot, state, settings, aid, code, incoming, locale)
 
 
 async def _attach(
@@ -79,6 +82,7 @@ async def _attach(
     session: AsyncSession,
     actor: Actor,
     bot: Bot,
+    state: FSMContext,
     settings: Settings,
     aid: int,
     code: str,
@@ -111,14 +115,16 @@ async def _attach(
         text = _("📎 Attached to {code}: {name} ({size}).").format(
             code=esc(code), name=esc(incoming.file_name), size=fmt_size(stored.size, locale)
         )
-        await message.reply(text, reply_markup=kb.to_item_kb(aid, code, _("⬅ Back to the item")))
+        await show(bot, message.chat.id, text, kb.to_item_kb(aid, code, _("⬅ Back to the item")), state=state)
         return
-    _note_album_part(bot, message.chat.id, album, aid, code, incoming.file_name if created else None)
+    _note_album_part(bot, state, message.chat.id, album, aid, code, incoming.file_name if created else None)
 
 
-def _note_album_part(bot: Bot, chat_id: int, album_id: str, aid: int, code: str, name: str | None) -> None:
+def _note_album_part(
+    bot: Bot, state: FSMContext, chat_id: int, album_id: str, aid: int, code: str, name: str | None
+) -> None:
     """Count a saved part and (re)arm the single confirmation for the whole album."""
-    album = _albums.setdefault(album_id, _Album(chat_id=chat_id, aid=aid, code=code))
+    album = _albums.setdefault(album_id, _Album(chat_id=chat_id, aid=aid, code=code, state=state))
     if name is not None:
         album.added += 1
         album.names.append(name)
@@ -136,9 +142,8 @@ async def _confirm_album(bot: Bot, album_id: str, text: str, back: str) -> None:
         return
     lines = [text.format(code=esc(album.code), n=album.added), *(f"• {esc(n)}" for n in album.names)]
     try:
-        await bot.send_message(
-            album.chat_id, "\n".join(lines), reply_markup=kb.to_item_kb(album.aid, album.code, back)
-        )
+        markup = kb.to_item_kb(album.aid, album.code, back)
+        await show(bot, album.chat_id, "\n".join(lines), markup, state=album.state)
     except Exception:
         log.exception("album confirmation failed")
 
