@@ -11,12 +11,12 @@ import asyncio
 
 from aiogram import Bot, Router
 from aiogram.enums import ChatAction
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.handlers.screen import edit_target, show
 from bot.services import leader as svc
 from bot.services import leader_reports as reports
 from bot.services.actor import Actor
@@ -57,24 +57,6 @@ async def _refuse(bot: Bot, chat_id: int) -> None:
     await bot.send_message(chat_id, _(REFUSAL))
 
 
-async def _show(
-    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, edit: Message | None
-) -> None:
-    """Edit the screen in place when it came from a button, else send it."""
-    if edit is not None:
-        try:
-            await edit.edit_text(text, reply_markup=markup)
-            return
-        except TelegramBadRequest as exc:  # "message is not modified": the screen is current
-            if "not modified" in str(exc):
-                return
-    await bot.send_message(chat_id, text, reply_markup=markup)
-
-
-def _message_of(callback: CallbackQuery) -> Message | None:
-    return callback.message if isinstance(callback.message, Message) else None
-
-
 # ----------------------------------------------------------------------------- /rank
 
 
@@ -92,7 +74,7 @@ async def _show_rank(
     ranking = await svc.group_ranking(session, actor, group_id, year)
     pages = view.rank_pages(ranking, locale)
     page = max(0, min(page, len(pages) - 1))
-    await _show(bot, chat_id, pages[page], kb.rank_kb(group_id, ranking.year, page, len(pages)), edit)
+    await show(bot, chat_id, pages[page], kb.rank_kb(group_id, ranking.year, page, len(pages)), edit)
 
 
 @router.message(Command("rank"))
@@ -132,7 +114,7 @@ async def rank_page(
         callback_data.g,
         callback_data.y,
         callback_data.p,
-        _message_of(callback),
+        edit_target(callback),
     )
 
 
@@ -174,7 +156,7 @@ async def _show_unit(
 ) -> None:
     detail = await svc.unit_detail(session, actor, unit_id, year)
     markup = kb.unit_kb(detail.unit_id, detail.year) if detail.sheet is not None else None
-    await _show(bot, chat_id, view.unit_text(detail, locale), markup, edit)
+    await show(bot, chat_id, view.unit_text(detail, locale), markup, edit)
 
 
 @router.message(Command("unit"))
@@ -215,7 +197,7 @@ async def unit_chosen(
         locale,
         callback_data.u,
         callback_data.y,
-        _message_of(callback),
+        edit_target(callback),
     )
 
 
