@@ -61,6 +61,6 @@ def register(subparsers: Any) -> None:
     run.add_argument("--upgrade", action="store_true", help="upgrade the database schema first if needed")
     run.set_defaults(handler=run_bot)
     begin = subparsers.add_parser(
-        "start", help="run the bot on Telegram if CCHC_BOT_TOKEN is set, else the sandbox (what `make run` does)"
+        "start", help="the bot on Telegram if CCHC_BOT_TOKEN is set, else the sandbox (`make run`)"
     )
     begin.set_defaults(handler=start, webhook=False, upgrade=True)
