@@ -11,6 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+# An update holds its own session and, for a moment, the FSM storage's: two connections at most.
+# Updates in flight are capped (bot/middlewares/db.py) so that they can never all hold one connection
+# while waiting for a second (a pool deadlock seen in bench/updates.py with 15+ officers at once), and
+# a few connections stay free for the outbox sender and the scheduler.
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
+MAX_CONCURRENT_UPDATES = (POOL_SIZE + POOL_OVERFLOW) // 2 - 2
+
 
 def _ensure_sqlite_dir(url: str) -> None:
     parsed = make_url(url)
@@ -25,6 +33,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite:
         _ensure_sqlite_dir(url)
         kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)

@@ -8,6 +8,7 @@ together: a webhook retry or a re-delivered update finds the mark and is dropped
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from bot.db.engine import MAX_CONCURRENT_UPDATES
 from bot.db.models import ProcessedUpdate
 
 log = logging.getLogger("bot.updates")
@@ -33,6 +35,8 @@ class DbSessionMiddleware(BaseMiddleware):
         self.sessionmaker = sessionmaker
         # Ids handled or in flight in this process: catches a duplicate without asking the database.
         self._recent: OrderedDict[int, None] = OrderedDict()
+        # Updates beyond this wait their turn instead of exhausting the connection pool (engine.py).
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
 
     def _remember(self, update_id: int) -> bool:
         """False if the id was already seen by this process."""
@@ -53,6 +57,16 @@ class DbSessionMiddleware(BaseMiddleware):
         if update_id is not None and not self._remember(update_id):
             log.info("update %s: duplicate, dropped", update_id)
             return None
+        async with self._slots:
+            return await self._handle(handler, event, data, update_id)
+
+    async def _handle(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+        update_id: int | None,
+    ) -> Any:
         async with self.sessionmaker() as session:
             if update_id is not None and await session.get(ProcessedUpdate, update_id) is not None:
                 log.info("update %s: already processed, dropped", update_id)
