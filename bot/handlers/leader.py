@@ -12,7 +12,8 @@ import asyncio
 from aiogram import Bot, Router
 from aiogram.enums import ChatAction
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InputMediaPhoto, Message
+from aiogram.types.media_union import MediaUnion
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +22,7 @@ from bot.services import leader as svc
 from bot.services import leader_reports as reports
 from bot.services.actor import Actor
 from bot.services.unit_search import CLEAR_SCORE, search_units
-from bot.text import N_
+from bot.text import N_, esc
 from bot.ui import leader_kb as kb
 from bot.ui import leader_view as view
 from bot.ui.errors import register_error_messages
@@ -136,9 +137,40 @@ async def rank_file(
     await bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
     # matplotlib takes a second or more per page: off the event loop, so other people are answered
     images = await asyncio.to_thread(reports.ranking_pngs_of, ranking, locale)
-    for number, image in enumerate(images, start=1):
-        name = f"xep-hang-{ranking.group.code}-{ranking.year}-{number}.png"
-        await bot.send_photo(chat_id, BufferedInputFile(image, name))
+    files = [
+        BufferedInputFile(image, f"xep-hang-{ranking.group.code}-{ranking.year}-{number}.png")
+        for number, image in enumerate(images, start=1)
+    ]
+    if len(files) == 1:
+        await bot.send_photo(chat_id, files[0])
+        return
+    # the pages arrive as one album (Telegram takes 2..10 items in one), the caption on its first
+    # photo; over 10 pages: several albums of even size, so none is left with a single page
+    for start, end in _album_bounds(len(files)):
+        caption = _("Ranking chart: {group}, {year} — pages {first}–{last} of {total}").format(
+            group=esc(ranking.group.name), year=ranking.year, first=start + 1, last=end, total=len(files)
+        )
+        media: list[MediaUnion] = [
+            InputMediaPhoto(media=file, caption=caption if index == start else None)
+            for index, file in enumerate(files[start:end], start=start)
+        ]
+        await bot.send_media_group(chat_id, media=media)
+
+
+ALBUM_MAX = 10
+
+
+def _album_bounds(count: int) -> list[tuple[int, int]]:
+    """[start, end) of each album for `count` ≥ 2 pages: at most 10 each, none with a single page."""
+    albums = -(-count // ALBUM_MAX)
+    size, extra = divmod(count, albums)
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for number in range(albums):
+        end = start + size + (1 if number < extra else 0)
+        bounds.append((start, end))
+        start = end
+    return bounds
 
 
 # ----------------------------------------------------------------------------- /unit

@@ -3,17 +3,23 @@ large generated group (more units than one message holds)."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from decimal import Decimal
+from io import BytesIO
 from typing import Any
 
+import aiohttp
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from bot.app import App
 from bot.criteria import shipped_path
 from bot.db.models import Assessment, AssessmentStatus, ItemScore, Period, Unit
+from bot.handlers.leader import ALBUM_MAX, _album_bounds
 from bot.scoring.loader import load_criteria_set
+from bot.services import leader_reports
 from bot.services.units import UnitRow, upsert_units
 from bot.ui.text import TELEGRAM_TEXT_LIMIT
 from tests.bot.harness import SYSTEM, BotClient, Seeder, register
@@ -44,6 +50,15 @@ def is_document(message: JSON) -> bool:
 
 def text_of(message: JSON) -> str:
     return str(message.get("text") or message.get("caption") or "")
+
+
+async def file_of(client: BotClient, message: JSON) -> bytes:
+    """The bytes of a photo the bot sent, from the emulator's file store."""
+    file_id = message["photo"][-1]["file_id"]
+    url = f"{client.base_url}/control/files/{file_id}"
+    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        assert resp.status == 200
+        return await resp.read()
 
 
 async def _big_group(seed: Seeder) -> None:
@@ -130,10 +145,20 @@ async def test_rank_pages_charts_and_xlsx(bot: App, client: BotClient, seed: See
         ]
     assert sorted(names) == sorted(f"Xã Thử Nghiệm Số {n:03d}" for n in range(BIG))
 
-    # the chart arrives as photos (pages), the summary as an XLSX document
-    photos = [await leader.press(current, "📊 Biểu đồ", expect=is_photo)]
-    photos += [await leader.wait(is_photo, timeout=90) for _ in range(5)]  # 130 units: 6 pages of ≤ 25
-    assert all(p["photo"] for p in photos)
+    # the chart arrives as one album of photos (130 units: 6 pages of ≤ 25), the caption on the first
+    photos = [await leader.press(current, "📊 Biểu đồ", expect=is_photo, timeout=90)]
+    photos += [await leader.wait(is_photo, timeout=90) for _ in range(5)]
+    assert photos[0]["caption"] == f"Biểu đồ xếp hạng: Khối xã thử nghiệm, năm {DEMO_YEAR} — trang 1–6/6"
+    assert [p.get("caption") for p in photos[1:]] == [None] * 5
+    album = {p.get("media_group_id") for p in photos}
+    assert len(album) == 1 and None not in album
+    in_transcript = [m for m in await client.transcript(leader.user["id"]) if is_photo(m)]
+    assert [m["message_id"] for m in in_transcript] == [p["message_id"] for p in photos]
+    assert {m.get("media_group_id") for m in in_transcript} == album
+    for photo in photos:
+        with Image.open(BytesIO(await file_of(client, photo))) as image:
+            image.verify()
+            assert image.format == "PNG"
     document = await leader.press(current, "📄 Tệp XLSX", expect=is_document)
     assert document["document"]["file_name"].endswith(".xlsx")
 
@@ -172,3 +197,52 @@ async def test_awards_progress_and_refusals(bot: App, client: BotClient, seed: S
     own = text_of(await officer.say("/unit", expect="Sở Y tế"))
     assert "khi kết quả được công bố" in own and "TB khối" not in own
     await officer.say("/unit so noi vu", expect="không có quyền")
+
+
+def test_album_bounds() -> None:
+    assert _album_bounds(2) == [(0, 2)]
+    assert _album_bounds(10) == [(0, 10)]
+    assert _album_bounds(11) == [(0, 6), (6, 11)]
+    assert _album_bounds(23) == [(0, 8), (8, 16), (16, 23)]
+    for count in range(2, 60):
+        bounds = _album_bounds(count)
+        assert bounds[0][0] == 0 and bounds[-1][1] == count
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
+        assert all(2 <= end - start <= ALBUM_MAX for start, end in bounds)
+
+
+async def test_rank_chart_over_ten_pages(
+    bot: App, client: BotClient, seed: Seeder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over 10 pages (charts stubbed: 12 small PNGs): several albums of ≤ 10, each captioned on its
+    first photo; a single page: a plain photo without caption."""
+
+    def pngs(count: int) -> list[bytes]:
+        out = []
+        for n in range(count):
+            buffer = BytesIO()
+            Image.new("RGB", (40 + n, 30), (n * 9 % 256, 80, 160)).save(buffer, "PNG")
+            out.append(buffer.getvalue())
+        return out
+
+    pages = pngs(12)
+    monkeypatch.setattr(leader_reports, "ranking_pngs_of", lambda _ranking, _locale: pages)
+    leader = Person(client, await register(client, None, "leader"))
+    menu = await leader.say("/rank", expect="Chọn khối")
+    screen = await leader.press(menu, "Xã, phường, đặc khu", expect="Trang 1/")
+    photos = [await leader.press(screen, "📊 Biểu đồ", expect=is_photo)]
+    photos += [await leader.wait(is_photo) for _ in range(11)]
+    albums = [p["media_group_id"] for p in photos]
+    assert albums[:6] == [albums[0]] * 6 and albums[6:] == [albums[6]] * 6 and albums[0] != albums[6]
+    assert [p.get("caption") for p in photos] == [
+        f"Biểu đồ xếp hạng: Xã, phường, đặc khu, năm {DEMO_YEAR} — trang 1–6/12",
+        *[None] * 5,
+        f"Biểu đồ xếp hạng: Xã, phường, đặc khu, năm {DEMO_YEAR} — trang 7–12/12",
+        *[None] * 5,
+    ]
+    assert [await file_of(client, p) for p in photos] == pages
+
+    monkeypatch.setattr(leader_reports, "ranking_pngs_of", lambda _ranking, _locale: pages[:1])
+    single = await leader.press(screen, "📊 Biểu đồ", expect=is_photo)
+    assert "media_group_id" not in single and not single.get("caption")
+    assert await file_of(client, single) == pages[0]
