@@ -96,6 +96,12 @@ async def strip_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
 _Slot = tuple[BaseStorage, StorageKey]
 
 
+async def current_screen_id(state: FSMContext) -> int | None:
+    """The id of the message carrying the chat's live screen (None: none known), for a background
+    task holding the chat `state` that must not bring an older screen's buttons back."""
+    return await _current_screen(_screen_slot(state, state.key.chat_id))
+
+
 def _screen_slot(state: FSMContext | None, chat_id: int) -> _Slot | None:
     if state is None or state.key.chat_id != chat_id:
         return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -17,7 +18,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.handlers.screen import chat_of, edit_target, guarded, show
+from bot.handlers.screen import chat_of, current_screen_id, edit_target, guarded, show
 from bot.handlers.secretariat.common import IsSecretariat
 from bot.notify.broadcast import (
     broadcast_report,
@@ -39,6 +40,8 @@ router.callback_query.filter(IsSecretariat())
 
 REPORT_REFRESH_SECONDS = 3.0
 REPORT_REFRESH_FOR = 180.0
+#: How the report's follower waits between refreshes (a test swaps it to tick when it wants).
+pause: Callable[[float], Awaitable[None]] = asyncio.sleep
 _followers: set[asyncio.Task[None]] = set()
 
 
@@ -115,7 +118,7 @@ async def on_broadcast(
         report = await broadcast_report(session, result.key)
         sent = await show(bot, chat, view.report_text(report), kb.report_kb(result.key), edit)
         if sent is not None and not report.done:
-            task = asyncio.create_task(_follow(sessionmaker, sent, result.key, locale))
+            task = asyncio.create_task(_follow(sessionmaker, sent, result.key, locale, state))
             _followers.add(task)
             task.add_done_callback(_followers.discard)
     elif action == "rep":
@@ -139,9 +142,15 @@ async def on_text(message: Message, session: AsyncSession, bot: Bot, state: FSMC
 
 
 async def _follow(
-    sessionmaker: async_sessionmaker[AsyncSession], message: Message, key: str, locale: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    message: Message,
+    key: str,
+    locale: str,
+    state: FSMContext,
 ) -> None:
-    """Keep the report message current until every message is delivered (or a few minutes pass)."""
+    """Keep the report message current until every message is delivered (or a few minutes pass).
+    Once another screen has taken its place (the chat's `state` keeps the live one), the report
+    still counts on but without its button: one live screen per chat."""
     from bot.i18n import get_i18n
 
     last = ""
@@ -149,15 +158,17 @@ async def _follow(
     end = loop.time() + REPORT_REFRESH_FOR
     try:
         while loop.time() < end:
-            await asyncio.sleep(REPORT_REFRESH_SECONDS)
+            await pause(REPORT_REFRESH_SECONDS)
             async with sessionmaker() as session:
                 report = await broadcast_report(session, key)
             with get_i18n().use_locale(locale):
                 text = view.report_text(report)
                 markup = kb.report_kb(key)
             if text != last:
+                # another screen shown meanwhile took the buttons off: they stay off
+                live = await current_screen_id(state) == message.message_id
                 with contextlib.suppress(TelegramBadRequest):
-                    await message.edit_text(text, reply_markup=markup)
+                    await message.edit_text(text, reply_markup=markup if live else None)
                 last = text
             if report.done:
                 return
