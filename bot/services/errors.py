@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.services.actor import Actor as Actor  # re-exported: callers import both from here
+from bot.text import visible
 
 _MESSAGES: dict[str, str] = {
     "forbidden": "You are not allowed to do this.",
@@ -51,9 +52,9 @@ class ServiceError(Exception):
 
 
 def required_text(text: str | None, missing: str, limit: int) -> str:
-    """Typed text that must be given: stripped, refused with `missing` when empty and with
-    `too_long` over `limit` characters."""
-    cleaned = (text or "").strip()
+    """Typed text that must be given: without invisible edges (`bot.text.visible`), refused with
+    `missing` when nothing visible is left and with `too_long` over `limit` characters."""
+    cleaned = visible(text)
     if not cleaned:
         raise ServiceError(missing)
     if len(cleaned) > limit:
