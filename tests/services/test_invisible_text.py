@@ -13,9 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditLog, ItemScore, Outbox, Period, PeriodStatus
 from bot.notify.broadcast import enqueue_broadcast
-from bot.services import appraisal
+from bot.services import appraisal, explanation
 from bot.services import assessment as officer
-from bot.services import explanation
 from bot.services.cycle import set_not_ranked
 from bot.services.errors import ServiceError
 from bot.text import visible

@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.criteria.xlsx import read_criteria_xlsx, write_criteria_xlsx
 from bot.db.models import Period, PeriodStatus, Person
 from bot.scoring.loader import parse_criteria_set
-from bot.services import appraisal
-from bot.services import explanation
+from bot.services import appraisal, explanation
 from bot.services import leader_reports as reports
 from bot.services.actor import load_actor
 from bot.services.units import import_units
