@@ -353,7 +353,9 @@ def test_backup_of_a_live_wal_database(seeded: dict[str, Any], run: Run, tmp_pat
     assert names[1] == "Committed in WAL" and names[2] != "Not committed"
 
 
-def craft(archive: Path, target: Path, manifest_change: Any, extra: list[tarfile.TarInfo | tuple[str, bytes]]) -> None:
+def craft(
+    archive: Path, target: Path, manifest_change: Any, extra: list[tarfile.TarInfo | tuple[str, bytes]]
+) -> None:
     """A copy of a real archive with extra members and a changed manifest whose hashes are recomputed,
     as an attacker who can hand an operator a file would make it."""
     inside = members(archive)
