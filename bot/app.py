@@ -18,7 +18,12 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import User
 from sqlalchemy import delete
@@ -77,7 +82,13 @@ class App:
         except TelegramUnauthorizedError:
             raise StartupError(f"the bot token was refused by {api}: check CCHC_BOT_TOKEN") from None
         except TelegramNetworkError as exc:
-            raise StartupError(f"cannot reach the Bot API at {api}: {exc}") from None
+            raise StartupError(
+                f"cannot reach the Bot API at {api}: {exc}: check CCHC_TELEGRAM_API_URL"
+            ) from None
+        except (TelegramAPIError, ClientDecodeError) as exc:
+            raise StartupError(
+                f"{api} did not answer like a Bot API server ({type(exc).__name__}): check CCHC_TELEGRAM_API_URL"
+            ) from None
         self.me = me
         log.info("Connected as @%s (%s) to %s", me.username, me.id, api)
         return me
@@ -140,9 +151,10 @@ class App:
 
     async def run_webhook(self, *, auto_upgrade: bool = False) -> None:
         """Serve updates on CCHC_WEBHOOK_HOST:PORT and register CCHC_WEBHOOK_URL with Telegram."""
-        from bot.webhook import serve_webhook
+        from bot.webhook import check_webhook_settings, serve_webhook
 
         try:
+            check_webhook_settings(self)
             await self.startup(auto_upgrade=auto_upgrade)
             await serve_webhook(self)
         finally:
