@@ -87,7 +87,8 @@ class App:
             ) from None
         except (TelegramAPIError, ClientDecodeError) as exc:
             raise StartupError(
-                f"{api} did not answer like a Bot API server ({type(exc).__name__}): check CCHC_TELEGRAM_API_URL"
+                f"{api} did not answer like a Bot API server ({type(exc).__name__}): "
+                "check CCHC_TELEGRAM_API_URL"
             ) from None
         self.me = me
         log.info("Connected as @%s (%s) to %s", me.username, me.id, api)
