@@ -11,7 +11,6 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
@@ -26,16 +25,15 @@ from aiogram.exceptions import (
 )
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import User
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.migrate import is_up_to_date, upgrade
-from bot.db.models import ProcessedUpdate
 from bot.handlers import build_routers
 from bot.i18n import get_i18n
 from bot.middlewares import setup_middlewares
+from bot.middlewares.db import prune_processed
 from bot.notify.runtime import run_notifications
 from bot.services.profile import menu_people
 from bot.storage import make_storage
@@ -44,7 +42,6 @@ from bot.ui.menus import MenuRegistry, set_default_menus, set_person_menu
 log = logging.getLogger("bot.app")
 
 BackgroundFactory = Callable[["App"], Awaitable[None]]
-PROCESSED_UPDATES_KEEP = timedelta(days=7)
 
 
 class StartupError(RuntimeError):
@@ -187,12 +184,10 @@ async def sync_menus(app: App) -> None:
 
 
 async def prune_processed_updates(app: App) -> None:
-    """Forget handled update ids after a week (Telegram re-delivers for at most a day)."""
+    """Forget handled update ids once no re-delivery can bring them (see `bot.middlewares.db`)."""
     while True:
-        cutoff = datetime.now(UTC) - PROCESSED_UPDATES_KEEP
         async with app.sessionmaker() as session:
-            await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < cutoff))
-            await session.commit()
+            await prune_processed(session)
         await asyncio.sleep(3600)
 
 
