@@ -442,7 +442,9 @@ def read_manifest(archive: Path) -> dict[str, Any]:
     if absent:
         raise BackupError(f"the archive is damaged: {absent[0]} is missing")
     database = manifest.get("database")
-    db_file = database.get("file") if isinstance(database, dict) else None
+    if not isinstance(database, dict):
+        raise BackupError("the archive is damaged: it holds no database")
+    db_file = database.get("file")
     if db_file not in manifest["files"]:
         raise BackupError("the archive is damaged: it holds no database")
     if db_file != _DATABASE_MEMBERS.get(str(database.get("kind"))):

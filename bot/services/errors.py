@@ -14,6 +14,7 @@ _MESSAGES: dict[str, str] = {
     "invite_unknown": "This invite code is not known or was revoked.",
     "invite_expired": "This invite expired on {expires_at}.",
     "invite_used_up": "This invite has already been used {max_uses} time(s).",
+    "invite_throttled": "Too many wrong invite codes: try again in {minutes} minutes.",
     "bad_role": "Unknown role {role!r}: expected one of {expected}.",
     "bad_invite": "{reason}",
     "bad_file": "{file}: {reason}",
