@@ -9,7 +9,8 @@
   first one had committed it).
 - Several processes share one webhook: each registers it at start, none deletes it when it stops
   (that would cut off the others; `cchc-bot run` in polling mode deletes it).
-- `GET /healthz`: 200 when the database answers and its schema is current, 503 otherwise (JSON).
+- `GET /healthz`: 200 when the database answers and its schema is current, 503 otherwise (JSON,
+  with `leader`: whether this process runs the schedule and the outbox sender).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ async def health(app: App) -> tuple[int, dict[str, object]]:
     except Exception as exc:  # unreachable, refused, timed out: the load balancer should look elsewhere
         body.update(status="unavailable", database=f"unreachable: {type(exc).__name__}")
         return 503, body
-    body.update(database="ok", schema=current)
+    notify = app.dp.workflow_data.get("notify")
+    body.update(database="ok", schema=current, leader=bool(notify and notify.scheduler.is_leader))
     if current != head:
         body["status"] = "schema not current: run `cchc-bot db upgrade`"
         return 503, body
