@@ -16,6 +16,7 @@ from bot.text import N_
 
 GENERIC_ERROR = N_("Something went wrong, please try again.")
 UNKNOWN_SERVICE_ERROR = N_("This cannot be done right now.")
+DATABASE_UNAVAILABLE = N_("The system is busy and nothing was saved: please try again in a minute.")
 
 ERROR_MESSAGES: dict[str, str] = {
     "not_registered": N_("You have not been invited to use this bot yet."),
