@@ -235,11 +235,15 @@ async def test_leader_killed_mid_broadcast_the_other_takes_over(
         async with seed.session() as s:
             statuses = Counter(await s.scalars(select(Outbox.status).where(Outbox.kind == "broadcast")))
             pending = await s.scalar(select(func.count()).where(Outbox.status == OutboxStatus.PENDING.value))
+            in_doubt = await s.scalar(  # in flight at the kill, sent again by the new leader
+                select(func.count()).where(Outbox.last_error == "sent again after an unfinished attempt")
+            )
         figures = {
             "recipients": RECIPIENTS,
             "delivered_before_kill": at_kill,
             "copies_per_recipient": dict(sorted(spread.items())),
             "repeats": repeats,
+            "in_flight_at_kill_sent_again": in_doubt,
             "takeover_s": round(led_at - killed_at, 2),
             "first_send_after_kill_s": round(resumed_at - killed_at, 2),
             "all_delivered_after_kill_s": round(done_at - killed_at, 2),
