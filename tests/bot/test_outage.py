@@ -1,5 +1,5 @@
 """The database unreachable for 10 s under a running bot (issue 13): PostgreSQL behind a TCP proxy
-the test cuts, conversation state in Redis, the real `python -m bot run` process.
+the test cuts, conversation state in Redis or in the database, the real `python -m bot run` process.
 
 While the database is away every person who writes gets one Vietnamese sentence asking to try
 again (nothing is half done); what the bot had confirmed before is still there afterwards; when the
@@ -30,15 +30,19 @@ from tests.bot.officer_driver import Officer
 from tests.bot.proxies import TcpCut
 from tests.bot.test_scale_out import REDIS_URL, redis_reachable
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 OUTAGE = 10.0
 TRY_AGAIN = "Hệ thống đang tạm gián đoạn, thao tác vừa rồi chưa được lưu, vui lòng thử lại sau ít phút."
 
 
-@pytest.fixture
-async def setup(pg_server: Any, tmp_path: Path) -> AsyncIterator[tuple[Emulator, TcpCut, BotProcess, Seeder]]:
-    if reason := await redis_reachable():
+@pytest.fixture(params=["redis", "database"])
+async def setup(
+    request: pytest.FixtureRequest, pg_server: Any, tmp_path: Path
+) -> AsyncIterator[tuple[Emulator, TcpCut, BotProcess, Seeder]]:
+    """The bot with its conversation state in Redis (the scaled-out form) or in the database."""
+    state_in_redis = request.param == "redis"
+    if state_in_redis and (reason := await redis_reachable()):
         pytest.skip(reason)
     direct = str(pg_server.new_database("outage"))
     await upgrade(direct)
@@ -51,7 +55,7 @@ async def setup(pg_server: Any, tmp_path: Path) -> AsyncIterator[tuple[Emulator,
     await emulator.start("127.0.0.1", 0)
     evidence = tmp_path / "evidence"
     evidence.mkdir()
-    env = bot_env(emulator, via_proxy, evidence, CCHC_REDIS_URL=REDIS_URL)
+    env = bot_env(emulator, via_proxy, evidence, **({"CCHC_REDIS_URL": REDIS_URL} if state_in_redis else {}))
     process = BotProcess(env, tmp_path / "bot.log")
     seed = Seeder(direct)  # the test itself reaches the database directly
     try:
