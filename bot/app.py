@@ -11,19 +11,23 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
     ClientDecodeError,
     TelegramAPIError,
     TelegramNetworkError,
+    TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.methods import Response, TelegramMethod
 from aiogram.types import User
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -42,6 +46,7 @@ from bot.ui.menus import MenuRegistry, set_default_menus, set_person_menu
 log = logging.getLogger("bot.app")
 
 BackgroundFactory = Callable[["App"], Awaitable[None]]
+T = TypeVar("T")
 
 
 class StartupError(RuntimeError):
@@ -191,10 +196,33 @@ async def prune_processed_updates(app: App) -> None:
         await asyncio.sleep(3600)
 
 
+class RetryAfter(BaseRequestMiddleware):
+    """A reply Telegram refuses with 429 (a broadcast is using the bot's overall budget, or a person
+    sends faster than one message a second) waits the few seconds asked and goes again, so the
+    person still gets every answer. Not on the outbox sender's own bot: it has its own 429 policy."""
+
+    def __init__(self, max_wait: float = 5.0, tries: int = 4) -> None:
+        self.max_wait = max_wait
+        self.tries = tries
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[T], bot: Bot, method: TelegramMethod[T]
+    ) -> Response[T]:
+        for _ in range(self.tries - 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if exc.retry_after > self.max_wait:
+                    raise
+                await asyncio.sleep(exc.retry_after)
+        return await make_request(bot, method)
+
+
 def make_bot(settings: Settings) -> Bot:
     if not settings.bot_token:
         raise StartupError("no bot token: set CCHC_BOT_TOKEN (from @BotFather)")
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(RetryAfter())
     return Bot(
         settings.bot_token,
         session=session,

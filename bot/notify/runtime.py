@@ -20,6 +20,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+
 from bot.notify.leader import make_leader_lock
 from bot.notify.limits import Limits, RateLimiter
 from bot.notify.scheduler import Scheduler
@@ -52,8 +55,10 @@ OUTBOX_PER_SECOND = 25.0
 
 def build_notifications(app: App) -> Notifications:
     settings = app.settings
+    # Its own session, without the bot's retry of refused replies: the sender handles 429 itself.
+    own = Bot(app.bot.token, session=AiohttpSession(api=app.bot.session.api), default=app.bot.default)
     sender = Sender(
-        app.bot,
+        own,
         app.sessionmaker,
         SenderConfig(timezone=settings.timezone, recover_on_start=True),
         limiter=RateLimiter(Limits(per_second=OUTBOX_PER_SECOND)),
@@ -87,3 +92,4 @@ async def run_notifications(app: App) -> None:
     finally:
         await notify.scheduler.stop()
         await notify.sender.stop()
+        await notify.sender.bot.session.close()
