@@ -11,26 +11,33 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.methods import Response, TelegramMethod
 from aiogram.types import User
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.migrate import is_up_to_date, upgrade
-from bot.db.models import ProcessedUpdate
 from bot.handlers import build_routers
 from bot.i18n import get_i18n
 from bot.middlewares import setup_middlewares
+from bot.middlewares.db import prune_processed
 from bot.notify.runtime import run_notifications
 from bot.services.profile import menu_people
 from bot.storage import make_storage
@@ -39,7 +46,7 @@ from bot.ui.menus import MenuRegistry, set_default_menus, set_person_menu
 log = logging.getLogger("bot.app")
 
 BackgroundFactory = Callable[["App"], Awaitable[None]]
-PROCESSED_UPDATES_KEEP = timedelta(days=7)
+T = TypeVar("T")
 
 
 class StartupError(RuntimeError):
@@ -77,7 +84,14 @@ class App:
         except TelegramUnauthorizedError:
             raise StartupError(f"the bot token was refused by {api}: check CCHC_BOT_TOKEN") from None
         except TelegramNetworkError as exc:
-            raise StartupError(f"cannot reach the Bot API at {api}: {exc}") from None
+            raise StartupError(
+                f"cannot reach the Bot API at {api}: {exc}: check CCHC_TELEGRAM_API_URL"
+            ) from None
+        except (TelegramAPIError, ClientDecodeError) as exc:
+            raise StartupError(
+                f"{api} did not answer like a Bot API server ({type(exc).__name__}): "
+                "check CCHC_TELEGRAM_API_URL"
+            ) from None
         self.me = me
         log.info("Connected as @%s (%s) to %s", me.username, me.id, api)
         return me
@@ -140,9 +154,10 @@ class App:
 
     async def run_webhook(self, *, auto_upgrade: bool = False) -> None:
         """Serve updates on CCHC_WEBHOOK_HOST:PORT and register CCHC_WEBHOOK_URL with Telegram."""
-        from bot.webhook import serve_webhook
+        from bot.webhook import check_webhook_settings, serve_webhook
 
         try:
+            check_webhook_settings(self)
             await self.startup(auto_upgrade=auto_upgrade)
             await serve_webhook(self)
         finally:
@@ -174,19 +189,40 @@ async def sync_menus(app: App) -> None:
 
 
 async def prune_processed_updates(app: App) -> None:
-    """Forget handled update ids after a week (Telegram re-delivers for at most a day)."""
+    """Forget handled update ids once no re-delivery can bring them (see `bot.middlewares.db`)."""
     while True:
-        cutoff = datetime.now(UTC) - PROCESSED_UPDATES_KEEP
         async with app.sessionmaker() as session:
-            await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < cutoff))
-            await session.commit()
+            await prune_processed(session)
         await asyncio.sleep(3600)
+
+
+class RetryAfter(BaseRequestMiddleware):
+    """A reply Telegram refuses with 429 (a broadcast is using the bot's overall budget, or a person
+    sends faster than one message a second) waits the few seconds asked and goes again, so the
+    person still gets every answer. Not on the outbox sender's own bot: it has its own 429 policy."""
+
+    def __init__(self, max_wait: float = 5.0, tries: int = 4) -> None:
+        self.max_wait = max_wait
+        self.tries = tries
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[T], bot: Bot, method: TelegramMethod[T]
+    ) -> Response[T]:
+        for _ in range(self.tries - 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if exc.retry_after > self.max_wait:
+                    raise
+                await asyncio.sleep(exc.retry_after)
+        return await make_request(bot, method)
 
 
 def make_bot(settings: Settings) -> Bot:
     if not settings.bot_token:
         raise StartupError("no bot token: set CCHC_BOT_TOKEN (from @BotFather)")
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(RetryAfter())
     return Bot(
         settings.bot_token,
         session=session,

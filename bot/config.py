@@ -5,14 +5,17 @@ A wrong value stops start-up with one line naming the variable (see `load_settin
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCALES = ("vi", "en")
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(RuntimeError):
@@ -55,9 +58,21 @@ class Settings(BaseSettings):
     @field_validator("telegram_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("expected a base URL starting with http:// or https://")
-        return value.rstrip("/")
+        """A base the Bot API client appends `/bot<token>/<method>` to: scheme, host, optional port
+        and path; a query, a fragment or credentials would end up in the middle of every request."""
+        expected = "expected a base URL such as https://api.telegram.org or http://127.0.0.1:8081"
+        parts = urlsplit(value.strip())
+        try:
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+            raise ValueError(expected)
+        if parts.query or parts.fragment or "?" in value or "#" in value:
+            raise ValueError(f"{expected} (no ?query or #fragment)")
+        if parts.username or parts.password or any(c.isspace() for c in value.strip()):
+            raise ValueError(expected)
+        return value.strip().rstrip("/")
 
     @field_validator("database_url")
     @classmethod
@@ -73,6 +88,15 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected redis://HOST:PORT/DB")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not _SECRET.fullmatch(value):
+            raise ValueError("expected 1-256 characters A-Z a-z 0-9 _ - (what Telegram allows)")
         return value
 
     @field_validator("timezone")

@@ -8,6 +8,7 @@ parse mode, so anything a person typed goes through `esc`.
 from __future__ import annotations
 
 import html
+import unicodedata
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,27 @@ def esc(text: object) -> str:
     if text is None:
         return ""
     return html.escape(str(text), quote=False)
+
+
+#: Letters and symbols that draw nothing although Unicode does not class them as spaces.
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _invisible(char: str) -> bool:
+    return char.isspace() or char in _BLANK_GLYPHS or unicodedata.category(char) in ("Cf", "Cc")
+
+
+def visible(text: str | None) -> str:
+    """Typed text without the invisible characters at either end (zero-width spaces and joiners,
+    BOM, NBSP, soft hyphen, direction marks, Hangul fillers…): "" when nothing visible is left.
+    Every required text is checked with this, so a lone zero-width space counts as empty."""
+    chars = text or ""
+    start, end = 0, len(chars)
+    while start < end and _invisible(chars[start]):
+        start += 1
+    while end > start and _invisible(chars[end - 1]):
+        end -= 1
+    return chars[start:end]
 
 
 def fmt_dt(dt: datetime | None, tz: ZoneInfo | str = "Asia/Ho_Chi_Minh") -> str:

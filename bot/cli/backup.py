@@ -73,7 +73,6 @@ async def _restore(args: argparse.Namespace) -> int:
                 "database": result.database,
                 "evidence_dir": str(result.evidence_dir),
                 "files_written": result.files_written,
-                "outside_evidence_dir": [str(p) for p in result.outside],
                 "upgrade_needed": revision != head,
                 "manifest": manifest,
             }
@@ -86,10 +85,6 @@ async def _restore(args: argparse.Namespace) -> int:
         f"evidence: {counts['evidence_files']} files, {_size(counts['evidence_bytes'])} "
         f"({result.files_written} written) under {result.evidence_dir}"
     )
-    if result.outside:
-        print(
-            f"note: {len(result.outside)} files went outside the evidence directory, where their rows point"
-        )
     if revision != head:
         print(
             f"schema revision {revision or 'none'}, this version needs {head}: run `cchc-bot db upgrade` now"

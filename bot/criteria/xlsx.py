@@ -51,6 +51,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.reports.xlsx_style import to_bytes
 from bot.scoring.fmt import canonical
 from bot.scoring.loader import CriteriaError
 from bot.scoring.model import (
@@ -607,9 +608,7 @@ def write_criteria_xlsx(cs: CriteriaSet, path: Path) -> None:
     _write_info(info, cs)
     _write_items(workbook.create_sheet(SHEET_ITEMS), cs)
     _write_help(workbook.create_sheet(SHEET_HELP))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    path.write_bytes(_deterministic_zip(buffer.getvalue()))
+    path.write_bytes(_deterministic_zip(to_bytes(workbook)))
 
 
 def _header(sheet: Worksheet, headers: Sequence[str]) -> None:

@@ -1,7 +1,7 @@
 """The middleware chain of every update (DESIGN "Flow of one update").
 
-Outer middlewares on `update`, in this order, after aiogram's own (errors, user context, FSM):
-ErrorReplyMiddleware → DbSessionMiddleware (session, duplicate update_id dropped) →
+Outer middlewares on `update`, in this order, after aiogram's errors and user context:
+ErrorReplyMiddleware → aiogram's FSM → DbSessionMiddleware (session, duplicate update_id dropped) →
 ActorMiddleware (actor, locale, settings) → RegistrationGate. Callback queries are answered at
 once by AnswerAtOnceMiddleware, before the handler, so handlers must not call `callback.answer()`.
 """
@@ -25,7 +25,11 @@ __all__ = ["setup_middlewares"]
 def setup_middlewares(
     dp: Dispatcher, *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, i18n: I18n
 ) -> None:
+    # Ahead of aiogram's FSM middleware: reading the conversation state from an unreachable
+    # database must still get the person a sentence.
+    dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(ErrorReplyMiddleware())
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(ActorMiddleware(settings, i18n))
     dp.update.outer_middleware(RegistrationGate())

@@ -1,4 +1,5 @@
 """Any failure of one update: the person gets one sentence in their language, the log the details.
+When the database cannot be reached the sentence says so and asks to try again in a moment.
 
 Outermost of our middlewares, so the session middleware inside it has already rolled back when the
 sentence is sent; the bot goes on with the next update.
@@ -14,8 +15,9 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import Chat, TelegramObject, Update
 
+from bot.db.engine import database_unavailable
 from bot.i18n import translate
-from bot.ui.errors import GENERIC_ERROR, error_text, is_service_error
+from bot.ui.errors import DATABASE_UNAVAILABLE, GENERIC_ERROR, error_text, is_service_error
 
 log = logging.getLogger("bot.errors")
 
@@ -40,6 +42,11 @@ class ErrorReplyMiddleware(BaseMiddleware):
             if is_service_error(exc):
                 log.info("update %s: %r", getattr(event, "update_id", "?"), exc)
                 text = error_text(exc, locale)
+            elif database_unavailable(exc):
+                log.warning(
+                    "update %s: the database is unreachable: %r", getattr(event, "update_id", "?"), exc
+                )
+                text = translate(locale, DATABASE_UNAVAILABLE)
             else:
                 log.exception("update %s failed", getattr(event, "update_id", "?"))
                 text = translate(locale, GENERIC_ERROR)

@@ -36,7 +36,7 @@ from bot.services.errors import ServiceError
 from bot.services.outbox import enqueue
 from bot.services.recipients import people_of_units
 from bot.services.tx import use_case
-from bot.text import esc
+from bot.text import esc, visible
 
 AUDIENCES = ("all", "not_submitted", "appraisers_pending", "group:<code>")
 KIND = "broadcast"
@@ -121,7 +121,7 @@ async def enqueue_broadcast(
     """Queue the secretariat's message for everyone in `audience`, with an audit row; one
     transaction. Pass the preview's `key` to make a double confirmation harmless."""
     require(actor, RoleName.SECRETARIAT)
-    text = text.strip()
+    text = visible(text)
     if not text:
         raise ServiceError("bad_value", what="text", reason="the message is empty")
     if len(text) > MAX_TEXT:

@@ -169,12 +169,14 @@ class FileLock:
 
 
 def make_leader_lock(database_url: str, engine: AsyncEngine, redis_url: str | None = None) -> LeaderLock:
-    """Redis when configured, else the database's own mechanism."""
-    if redis_url:
-        return RedisLock(redis_url)
+    """PostgreSQL's advisory lock when the database is PostgreSQL (it dies with the holder's
+    connection, so a killed leader is replaced at the next try, not after a TTL); else Redis when
+    configured; else a file lock beside the SQLite database."""
     url = make_url(database_url)
     if url.get_backend_name() == "postgresql":
         return PgAdvisoryLock(engine)
+    if redis_url:
+        return RedisLock(redis_url)
     database = url.database or ""
     if not database or database == ":memory:":
         return FileLock(Path(os.environ.get("TMPDIR", "/tmp")) / f"cchc-scheduler-{os.getpid()}.lock")

@@ -14,7 +14,8 @@ running is caught up the same local day (reminders, escalations) or at once (sta
 Jobs: reminders 7, 3 and 1 days before the self-assessment and explanation deadlines at 08:00 local,
 escalations to unit heads at 08:00 the day after them, the stage locks at each deadline, the
 appraisers' digest every day at 08:00. Only the holder of the leader lock (see leader.py) runs them;
-the others retry the lock every `lock_retry` seconds.
+the others retry the lock every `lock_retry` seconds. `on_leadership(True/False)` tells the owner
+when this process starts or stops leading (the bot runs its outbox sender under the same lock).
 
 The clock is injectable (`now`) so tests can plan and fire jobs at any local time; with `paused=True`
 APScheduler never fires on its own and `run_due(now)` runs what is due at that (fake) moment.
@@ -25,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -38,6 +39,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.engine import database_unavailable
 from bot.db.models import Period, PeriodStatus
 from bot.notify import reminders
 from bot.notify.leader import LeaderLock
@@ -136,6 +138,7 @@ class Scheduler:
         lock_retry: float = 30.0,
         paused: bool = False,
         on_enqueued: Callable[[], None] | None = None,
+        on_leadership: Callable[[bool], Awaitable[None]] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.lock = lock
@@ -145,6 +148,7 @@ class Scheduler:
         self.lock_retry = lock_retry
         self.paused = paused
         self.on_enqueued = on_enqueued
+        self.on_leadership = on_leadership
         self.aps = AsyncIOScheduler(timezone=self.tz)
         self.is_leader = False
         self.runs: list[str] = []  # ids of jobs run by this process, oldest first
@@ -167,14 +171,16 @@ class Scheduler:
         if self.aps.running:
             self.aps.shutdown(wait=False)
         if self.is_leader:
-            await self.lock.release()
             self.is_leader = False
+            await self._tell(False)  # what runs under the lock finishes before the lock is let go
+            await self.lock.release()
 
     async def _try_lead(self) -> bool:
         try:
             return await self.lock.acquire()
-        except Exception:
-            log.exception("leader lock %s: cannot try", self.lock.description)
+        except Exception as exc:
+            quiet = database_unavailable(exc)  # an outage: one line per try, not a traceback
+            log.warning("leader lock %s: cannot try: %r", self.lock.description, exc, exc_info=not quiet)
             return False
 
     async def _lead(self) -> None:
@@ -199,21 +205,33 @@ class Scheduler:
         await self.resync()
         if not self.paused:
             self.aps.resume()
+        await self._tell(True)
 
     async def _abdicate(self) -> None:
         log.warning("leadership lost (%s): the schedule stops here", self.lock.description)
         self.is_leader = False
         self.aps.pause()
         self.aps.remove_all_jobs()
+        await self._tell(False)
+
+    async def _tell(self, leading: bool) -> None:
+        if self.on_leadership is not None:
+            try:
+                await self.on_leadership(leading)
+            except Exception:
+                log.exception("leadership change (%s) not handled", leading)
 
     async def _watchdog(self) -> None:
         while True:
             await asyncio.sleep(self.lock_retry if not self.is_leader else min(self.lock_retry, 10.0))
-            if self.is_leader:
-                if not await self.lock.still_held():
-                    await self._abdicate()
-            elif await self._try_lead():
-                await self._lead()
+            try:
+                if self.is_leader:
+                    if not await self.lock.still_held():
+                        await self._abdicate()
+                elif await self._try_lead():
+                    await self._lead()
+            except Exception:  # the database went away mid-way: look again next time
+                log.exception("leader watchdog")
 
     # -- jobs -----------------------------------------------------------------------------------
     async def plan(self) -> list[JobSpec]:

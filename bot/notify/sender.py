@@ -54,6 +54,7 @@ from aiogram.types import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.engine import database_unavailable
 from bot.notify import store
 from bot.notify.limits import Limits, RateLimiter
 from bot.notify.store import Claimed
@@ -143,10 +144,10 @@ class Sender:
         """Stop claiming; let the sends in flight finish and record their results."""
         self._stop.set()
         self._wake.set()
-        if self._task is not None:
+        task, self._task = self._task, None
+        if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
 
     def wake(self) -> None:
         """New rows were queued in this process: look now instead of at the next poll."""
@@ -156,9 +157,16 @@ class Sender:
         if stop_event is not None:
             self._stop = stop_event
         try:
-            await self._recover()
+            recovered = False
             while not self._stop.is_set():
-                await self._round()
+                try:
+                    if not recovered:
+                        await self._recover()
+                        recovered = True
+                    await self._round()
+                except Exception as exc:  # the database is away: nothing was claimed, look again shortly
+                    log.warning("outbox: %r, trying again", exc, exc_info=not database_unavailable(exc))
+                    await self._idle(self.config.poll_interval, wait_tasks=False)
         finally:
             await self._finish_inflight()
 

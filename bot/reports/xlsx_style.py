@@ -1,5 +1,9 @@
 """Shared look of the XLSX reports: header style, number formats, print setup, cell values.
 
+Every workbook leaves through `to_bytes`, which turns any text that would be read as a formula
+("=HYPERLINK(...)" as a person's name, a unit name, a note) back into plain text: no export ever
+holds a formula, so nothing a user typed can become a live link or a calculation in Excel.
+
 Numbers go into cells as numbers (so a leader can sum and sort in Excel) with formats that show
 the same digits as the chat: indexes with two decimals rounded half-up like `fmt_index`, points
 as they are (up to three decimals, e.g. 0.125) like `fmt_points`.
@@ -133,7 +137,28 @@ def style_row(ws: Worksheet, row: int, aligns: Sequence[Alignment], font: Font =
         cell.alignment = align
 
 
+#: What Excel (and LibreOffice) read as the start of a formula when a cell is typed or edited.
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def as_text_cells(wb: Workbook) -> None:
+    """Every string cell stays a string (openpyxl makes "=..." a formula), and text starting like a
+    formula gets Excel's quote prefix, so editing the cell in Excel does not turn it into one."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                value = cell.value
+                if not isinstance(value, str):
+                    continue
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                if value.startswith(FORMULA_START):
+                    cell.quotePrefix = True
+
+
 def to_bytes(wb: Workbook) -> bytes:
+    """The file's bytes, every typed text written as text (see `as_text_cells`)."""
+    as_text_cells(wb)
     wb.properties.creator = "cchc-bot"
     buffer = BytesIO()
     wb.save(buffer)

@@ -45,7 +45,7 @@ from bot.services.outbox import enqueue
 from bot.services.periods import criteria_for, get_or_create_assessment
 from bot.services.recipients import agency_people, unit_people
 from bot.services.tx import use_case
-from bot.text import esc
+from bot.text import esc, visible
 
 EDITABLE_STATUSES = frozenset(
     {AssessmentStatus.NOT_STARTED.value, AssessmentStatus.DRAFT.value, AssessmentStatus.RETURNED.value}
@@ -249,7 +249,7 @@ class ItemState:
             and self.self_points is not None
             and self.self_points > 0
             and self.evidence_count == 0
-            and not (self.explanation or "").strip()
+            and not visible(self.explanation)
         )
 
 
@@ -406,9 +406,7 @@ async def editable_item(
 
 
 def _clean(text: str | None) -> str | None:
-    if text is None:
-        return None
-    text = text.strip()
+    text = visible(text)
     if len(text) > MAX_TEXT:
         raise ServiceError("too_long", max=MAX_TEXT)
     return text or None

@@ -13,9 +13,12 @@ manifest records, per evidence file, the stored paths of the rows that point at 
 puts each file back where its rows point; files no row points at go under the current
 CCHC_EVIDENCE_DIR.
 
-Restore verifies every hash before it writes anything, refuses to overwrite a database with rows or
-an evidence directory with files unless forced, then stages every file next to its target and
-renames them into place (the database last).
+Restore verifies every hash and every path before it writes anything: the archive holds only regular
+files (no links, no devices), named `manifest.json`, the database file of its kind, or `evidence/...`
+without `..`, and every file goes under the current CCHC_EVIDENCE_DIR (a row's recorded path that
+leads anywhere else refuses the whole archive). It refuses to overwrite a database with rows or an
+evidence directory with files unless forced, then stages every file next to its target and renames
+them into place (the database last).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ COUNTED = {
     "item_scores": "item_scores",
     "evidence_rows": "evidence",
 }
+_DATABASE_MEMBERS = {"sqlite": SQLITE_MEMBER, "postgresql": PG_MEMBER}
 _CHUNK = 1024 * 1024
 _PART = ".cchc-restore.part"
 
@@ -389,9 +393,14 @@ def _open_archive(archive: Path) -> tarfile.TarFile:
 
 
 def _members(tar: tarfile.TarFile) -> Iterator[tuple[tarfile.TarInfo, IO[bytes]]]:
+    seen: set[str] = set()
     for info in tar:
-        if not info.isfile():
+        if not info.isreg():
             raise BackupError(f"the archive is damaged: {info.name!r} is not a regular file")
+        _safe_member(info.name)
+        if info.name in seen:
+            raise BackupError(f"the archive is damaged: {info.name!r} appears twice")
+        seen.add(info.name)
         fp = tar.extractfile(info)
         assert fp is not None
         yield info, fp
@@ -405,7 +414,6 @@ def read_manifest(archive: Path) -> dict[str, Any]:
     try:
         with tar:
             for info, fp in _members(tar):
-                _safe_member(info.name)
                 if info.name == MANIFEST:
                     try:
                         manifest = json.loads(fp.read())
@@ -433,9 +441,17 @@ def read_manifest(archive: Path) -> dict[str, Any]:
     absent = sorted(set(manifest["files"]) - seen)
     if absent:
         raise BackupError(f"the archive is damaged: {absent[0]} is missing")
-    db_file = manifest.get("database", {}).get("file")
+    database = manifest.get("database")
+    if not isinstance(database, dict):
+        raise BackupError("the archive is damaged: it holds no database")
+    db_file = database.get("file")
     if db_file not in manifest["files"]:
         raise BackupError("the archive is damaged: it holds no database")
+    if db_file != _DATABASE_MEMBERS.get(str(database.get("kind"))):
+        raise BackupError(f"the archive is refused: {db_file!r} is not a database file name")
+    stray = next((n for n in manifest["files"] if n != db_file and not n.startswith(EVIDENCE_PREFIX)), None)
+    if stray is not None:
+        raise BackupError(f"the archive is refused: {stray!r} is neither the database nor evidence/")
     return manifest
 
 
@@ -472,19 +488,29 @@ async def _table_rows(url: str) -> int:
 
 
 def _targets(manifest: dict[str, Any], evidence_dir: Path) -> dict[str, list[Path]]:
-    """Archive name -> where it goes: where its rows point, else under the current evidence dir."""
-    recorded: dict[str, list[str]] = manifest.get("evidence_targets") or {}
+    """Archive name -> where it goes: where its rows point, else under the current evidence dir.
+    Every target must lie inside the evidence directory (links followed): the archive is refused
+    otherwise, since its manifest is as much the sender's text as its files."""
+    recorded = manifest.get("evidence_targets") or {}
+    if not isinstance(recorded, dict):
+        raise BackupError("the archive is damaged: evidence_targets is not a mapping")
+    base = evidence_dir.resolve()
     result: dict[str, list[Path]] = {}
     for name in manifest["files"]:
         if not name.startswith(EVIDENCE_PREFIX):
             continue
         rel = _safe_member(name.removeprefix(EVIDENCE_PREFIX))
         paths: list[Path] = []
-        for stored in recorded.get(name, []):
-            path = Path(stored).expanduser()
+        for stored in recorded.get(name) or []:
+            path = Path(str(stored))
             # A row's path is <evidence dir>/<rel>: anything else is not trusted.
             if ".." in path.parts or tuple(path.parts[-len(rel.parts) :]) != rel.parts:
-                raise BackupError(f"the archive is damaged: {name} has an unexpected target {stored!r}")
+                raise BackupError(f"the archive is refused: {name} has an unexpected target {stored!r}")
+            if not _is_within(path.resolve(), base):
+                raise BackupError(
+                    f"the archive is refused: {name} would be written to {stored}, outside the evidence "
+                    f"directory {evidence_dir} (set CCHC_EVIDENCE_DIR to where the backup's files belong)"
+                )
             if path.resolve() not in {p.resolve() for p in paths}:
                 paths.append(path)
         result[name] = paths or [evidence_dir.joinpath(*rel.parts)]
@@ -497,7 +523,6 @@ class RestoreResult:
     database: str  # the SQLite file or the PostgreSQL database name
     evidence_dir: Path
     files_written: int = 0
-    outside: list[Path] = field(default_factory=list)  # files restored outside the evidence dir
 
 
 def _stage(fp: IO[bytes], target: Path, expected: str) -> Path:
@@ -617,9 +642,4 @@ async def restore_backup(archive: Path, url: str, evidence_dir: Path, *, force: 
             staged.database = None
         finally:
             staged.discard()
-    return RestoreResult(manifest, database, evidence_dir, len(written), _outside(written, evidence_dir))
-
-
-def _outside(paths: list[Path], evidence_dir: Path) -> list[Path]:
-    base = evidence_dir.resolve()
-    return [p for p in paths if not _is_within(p.resolve(), base)]
+    return RestoreResult(manifest, database, evidence_dir, len(written))

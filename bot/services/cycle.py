@@ -39,7 +39,7 @@ from bot.services.recipients import agency_people, role_people, unit_people
 from bot.services.stages import CONTESTED, FROZEN, Round, now_utc
 from bot.services.tx import use_case
 from bot.services.units import get_unit
-from bot.text import N_, esc, fmt_dt
+from bot.text import N_, esc, fmt_dt, visible
 
 #: target status → the statuses it may come from
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -281,7 +281,7 @@ async def set_not_ranked(
     )
     if assessment is None:
         raise ServiceError("not_found", what="assessment", key=unit_code)
-    cleaned = (reason or "").strip() or None
+    cleaned = visible(reason) or None
     if reason is not None and cleaned is None:
         raise ServiceError("reason_required")
     before = audit.snapshot(assessment, ["not_ranked", "not_ranked_reason"])

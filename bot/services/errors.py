@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.services.actor import Actor as Actor  # re-exported: callers import both from here
+from bot.text import visible
 
 _MESSAGES: dict[str, str] = {
     "forbidden": "You are not allowed to do this.",
@@ -13,6 +14,7 @@ _MESSAGES: dict[str, str] = {
     "invite_unknown": "This invite code is not known or was revoked.",
     "invite_expired": "This invite expired on {expires_at}.",
     "invite_used_up": "This invite has already been used {max_uses} time(s).",
+    "invite_throttled": "Too many wrong invite codes: try again in {minutes} minutes.",
     "bad_role": "Unknown role {role!r}: expected one of {expected}.",
     "bad_invite": "{reason}",
     "bad_file": "{file}: {reason}",
@@ -51,9 +53,9 @@ class ServiceError(Exception):
 
 
 def required_text(text: str | None, missing: str, limit: int) -> str:
-    """Typed text that must be given: stripped, refused with `missing` when empty and with
-    `too_long` over `limit` characters."""
-    cleaned = (text or "").strip()
+    """Typed text that must be given: without invisible edges (`bot.text.visible`), refused with
+    `missing` when nothing visible is left and with `too_long` over `limit` characters."""
+    cleaned = visible(text)
     if not cleaned:
         raise ServiceError(missing)
     if len(cleaned) > limit:

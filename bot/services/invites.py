@@ -1,4 +1,10 @@
-"""Registration by invite: the secretariat creates `/start <code>` links, a person redeems one."""
+"""Registration by invite: the secretariat creates `/start <code>` links, a person redeems one.
+
+Codes are 96 random bits, so guessing is hopeless; still, a Telegram account that sends
+`MAX_FAILED_ATTEMPTS` unknown codes within `ATTEMPT_WINDOW` is refused (even with a valid code)
+until the window since its first failure has passed. Every refusal is in the audit log
+(entity `telegram_user`, the code cut to its first characters).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import UNIT_ROLES, Agency, Invite, Person, Role, RoleName, Unit
+from bot.db.models import UNIT_ROLES, Agency, AuditLog, Invite, Person, Role, RoleName, Unit
 from bot.services.actor import Actor, actor_for, require
 from bot.services.audit import record, snapshot
 from bot.services.errors import ServiceError
@@ -17,6 +23,9 @@ from bot.services.tx import use_case
 
 MAX_DAYS = 365
 MAX_USES = 1000
+MAX_FAILED_ATTEMPTS = 5
+ATTEMPT_WINDOW = timedelta(minutes=10)
+_REFUSED, _THROTTLED = "invite.refused", "invite.throttled"
 
 
 def deep_link(bot_username: str, code: str) -> str:
@@ -120,11 +129,19 @@ async def redeem_invite(
     """`/start <code>`: create the person if needed, add the role, count one use. Unknown, revoked,
     expired and used-up codes are refused; redeeming a role one already holds changes nothing."""
     now = now or datetime.now(UTC)
-    invite = await session.scalar(select(Invite).where(Invite.code == code.strip()))
+    code = code.strip()
+    attempt = _Attempt(telegram_id, full_name, code, now)
+    wait = await _throttled_for(session, telegram_id, now)
+    if wait is not None:
+        minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        await _refused(session, attempt, _THROTTLED, "invite_throttled", minutes=minutes)
+    invite = await session.scalar(select(Invite).where(Invite.code == code))
     if invite is None or invite.revoked:
-        raise ServiceError("invite_unknown")
+        await _refused(session, attempt, _REFUSED, "invite_unknown")
+    assert invite is not None
     if invite.expires_at is not None and invite.expires_at <= now:
-        raise ServiceError("invite_expired", expires_at=invite.expires_at.date().isoformat())
+        expires = invite.expires_at.date().isoformat()
+        await _refused(session, attempt, _REFUSED, "invite_expired", expires_at=expires)
     person = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
     new_person = person is None
     if person is None:
@@ -151,7 +168,9 @@ async def redeem_invite(
             .execution_options(synchronize_session=False)
         )
         if counted.rowcount != 1:  # type: ignore[attr-defined]
-            raise ServiceError("invite_used_up", max_uses=invite.max_uses)
+            max_uses = invite.max_uses
+            await session.rollback()  # not the person created above
+            await _refused(session, attempt, _REFUSED, "invite_used_up", max_uses=max_uses)
         role = Role(person_id=person.id, role=invite.role, unit_id=invite.unit_id, agency_id=invite.agency_id)
         session.add(role)
         await session.flush()
@@ -176,6 +195,48 @@ async def redeem_invite(
         new_person=new_person,
         new_role=existing is None,
     )
+
+
+async def _throttled_for(session: AsyncSession, telegram_id: int, now: datetime) -> timedelta | None:
+    """How long this account must still wait, or None: unknown codes in the window are counted."""
+    since = now - ATTEMPT_WINDOW
+    failures = (
+        select(func.count(), func.min(AuditLog.at))
+        .where(
+            AuditLog.entity == "telegram_user",
+            AuditLog.entity_id == str(telegram_id),
+            AuditLog.action == _REFUSED,
+            AuditLog.at > since,
+            AuditLog.at <= now,
+        )
+        .where(AuditLog.after["reason"].as_string() == "invite_unknown")
+    )
+    count, first = (await session.execute(failures)).one()
+    if count < MAX_FAILED_ATTEMPTS or first is None:
+        return None
+    return first + ATTEMPT_WINDOW - now
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    telegram_id: int
+    full_name: str
+    code: str
+    at: datetime
+
+
+async def _refused(
+    session: AsyncSession, attempt: _Attempt, action: str, reason: str, **params: object
+) -> None:
+    """Log the refusal in its own commit (the use case rolls back what it raises), then raise it."""
+    tid = attempt.telegram_id
+    person_id = await session.scalar(select(Person.id).where(Person.telegram_id == tid))
+    who = Actor(person_id=person_id, label=attempt.full_name or str(tid), telegram_id=tid)
+    after = {"reason": reason, "code": attempt.code[:4] + "…"}
+    row = await record(session, who, action, "telegram_user", str(tid), None, after)
+    row.at = attempt.at
+    await session.commit()
+    raise ServiceError(reason, **params)
 
 
 @use_case

@@ -16,6 +16,7 @@ from bot.text import N_
 
 GENERIC_ERROR = N_("Something went wrong, please try again.")
 UNKNOWN_SERVICE_ERROR = N_("This cannot be done right now.")
+DATABASE_UNAVAILABLE = N_("The system is busy and nothing was saved: please try again in a minute.")
 
 ERROR_MESSAGES: dict[str, str] = {
     "not_registered": N_("You have not been invited to use this bot yet."),
@@ -31,6 +32,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "invite_used_up": N_("This invite has already been used. Please ask the secretariat for a new one."),
     "invite_exhausted": N_("This invite has already been used. Please ask the secretariat for a new one."),
     "invite_revoked": N_("This invite has been cancelled. Please ask the secretariat for a new one."),
+    "invite_throttled": N_("Too many wrong invite codes: please try again in {minutes} minutes."),
     "already_registered": N_("You already have this role."),
     "person_inactive": N_("Your account has been deactivated. Please contact the secretariat."),
     "conflict": N_("Someone changed this at the same time. Please open the screen again."),

@@ -351,3 +351,111 @@ def test_backup_of_a_live_wal_database(seeded: dict[str, Any], run: Run, tmp_pat
     finally:
         check.close()
     assert names[1] == "Committed in WAL" and names[2] != "Not committed"
+
+
+def craft(
+    archive: Path, target: Path, manifest_change: Any, extra: list[tarfile.TarInfo | tuple[str, bytes]]
+) -> None:
+    """A copy of a real archive with extra members and a changed manifest whose hashes are recomputed,
+    as an attacker who can hand an operator a file would make it."""
+    inside = members(archive)
+    manifest = json.loads(inside.pop("manifest.json"))
+    added: list[tuple[tarfile.TarInfo, bytes | None]] = []
+    for item in extra:
+        if isinstance(item, tarfile.TarInfo):
+            added.append((item, None))
+            manifest["files"][item.name] = {"sha256": sha(b""), "size": 0}
+        else:
+            name, data = item
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            added.append((info, data))
+            manifest["files"][name] = {"sha256": sha(data), "size": len(data)}
+    manifest_change(manifest)
+    with tarfile.open(target, "w:gz") as tar:
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+        for name, content in inside.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+        for info, content in added:
+            tar.addfile(info, io.BytesIO(content) if content is not None else None)
+
+
+def snapshot_tree(*roots: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for root in roots:
+        for p in sorted(root.rglob("*")):
+            out[str(p)] = "link" if p.is_symlink() else sha(p.read_bytes()) if p.is_file() else "dir"
+    return out
+
+
+def test_restore_refuses_files_outside_the_data_folders_before_writing_anything(
+    seeded: dict[str, Any], run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13, defect 2: a manifest naming an absolute path (or `..`, a link, a device, a file
+    outside evidence/) is refused whole, with or without --force, and nothing is written anywhere."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    archive = tmp_path / "good.tar.gz"
+    assert run("backup", "--out", str(archive))[0] == 0
+    key = b"ssh-ed25519 AAAA attacker\n"
+    keys_path = str(home / ".ssh" / "authorized_keys")
+
+    def to_home(manifest: dict[str, Any]) -> None:
+        manifest["evidence_targets"]["evidence/.ssh/authorized_keys"] = [keys_path]
+
+    def up_and_out(manifest: dict[str, Any]) -> None:
+        manifest["evidence_targets"]["evidence/.ssh/authorized_keys"] = [
+            "var/evidence/../../home/.ssh/authorized_keys"
+        ]
+
+    def tilde(manifest: dict[str, Any]) -> None:
+        manifest["evidence_targets"]["evidence/.ssh/authorized_keys"] = ["~/.ssh/authorized_keys"]
+
+    def database_elsewhere(manifest: dict[str, Any]) -> None:
+        manifest["database"]["file"] = "evidence/.ssh/authorized_keys"
+
+    def same(manifest: dict[str, Any]) -> None:
+        pass
+
+    def link(kind: bytes, name: str = "evidence/2026/x") -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        info.linkname = keys_path
+        return info
+
+    member = ("evidence/.ssh/authorized_keys", key)
+    cases: list[tuple[str, Any, list[Any], str]] = [
+        ("absolute", to_home, [member], "outside the evidence directory"),
+        ("dotdot", up_and_out, [member], "evidence/.ssh/authorized_keys"),
+        ("tilde", tilde, [member], "outside the evidence directory"),
+        ("database", database_elsewhere, [member], "database"),
+        ("stray", same, [("home/.ssh/authorized_keys", key)], "home/.ssh/authorized_keys"),
+        ("symlink", same, [link(tarfile.SYMTYPE)], "not a regular file"),
+        ("hardlink", same, [link(tarfile.LNKTYPE)], "not a regular file"),
+        ("device", same, [link(tarfile.CHRTYPE)], "not a regular file"),
+    ]
+    wipe_sqlite(seeded["url"])
+    db_path = Path(make_url(seeded["url"]).database or "")
+    before = snapshot_tree(tmp_path)
+    for label, change, extra, expected in cases:
+        bad = tmp_path / f"{label}.tar.gz"
+        craft(archive, bad, change, extra)
+        before[str(bad)] = sha(bad.read_bytes())
+        for force in ([], ["--force"]):
+            code, out, err = run("restore", str(bad), *force)
+            assert code == 1, (label, out, err)
+            assert out == "" and err.count("\n") == 1 and err.startswith("error: "), (label, err)
+            assert expected in err, (label, err)
+            assert snapshot_tree(tmp_path) == before, label  # nothing written, nowhere
+            assert not db_path.exists() and not EVIDENCE.exists()
+    assert not (home / ".ssh" / "authorized_keys").exists()
+
+    # the untouched archive still restores
+    code, _, err = run("restore", str(archive))
+    assert code == 0, err

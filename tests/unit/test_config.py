@@ -38,6 +38,14 @@ def test_defaults_need_no_server() -> None:
         ("CCHC_TIMEZONE", "Asia/Hanoi_City"),
         ("CCHC_LOCALE", "fr"),
         ("CCHC_WEBHOOK_PORT", "eighty"),
+        # issue 13, defect 6: a URL the Bot API client would turn into nonsense
+        ("CCHC_TELEGRAM_API_URL", "http://host/x?y"),
+        ("CCHC_TELEGRAM_API_URL", "http://host#frag"),
+        ("CCHC_TELEGRAM_API_URL", "http://"),
+        ("CCHC_TELEGRAM_API_URL", "http://ho st"),
+        ("CCHC_TELEGRAM_API_URL", "http://127.0.0.1:99999"),
+        ("CCHC_WEBHOOK_SECRET", "has spaces"),
+        ("CCHC_WEBHOOK_SECRET", "x" * 257),
     ],
 )
 def test_a_wrong_value_names_its_variable(

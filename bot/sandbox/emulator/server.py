@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 
 from aiohttp import web
 
@@ -27,12 +28,13 @@ class Emulator:
         first_name: str = "CCHC Bot",
         *,
         flood_limits: bool = False,
+        webhook_ssl: ssl.SSLContext | None = None,
     ) -> None:
         self.state = EmulatorState()
         self.bot: BotAccount = self.state.add_bot(token, username, first_name)
         self.state.flood.enabled = flood_limits
         self._runner: web.AppRunner | None = None
-        self._webhooks = WebhookDeliverer(self.state)
+        self._webhooks = WebhookDeliverer(self.state, webhook_ssl)
         self._url: str | None = None
 
     @property

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
 
 import aiohttp
 
@@ -19,14 +20,16 @@ log = logging.getLogger(__name__)
 
 
 class WebhookDeliverer:
-    def __init__(self, state: EmulatorState) -> None:
+    def __init__(self, state: EmulatorState, ssl_context: ssl.SSLContext | None = None) -> None:
         self.state = state
+        self.ssl_context = ssl_context  # to trust a test's own certificate (nginx in front of the bot)
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._retry_at: dict[int, float] = {}
 
     def start(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        connector = aiohttp.TCPConnector(ssl=self.ssl_context) if self.ssl_context is not None else None
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), connector=connector)
         self._task = asyncio.create_task(self._run(), name="emulator-webhooks")
 
     async def stop(self) -> None:
