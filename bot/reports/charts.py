@@ -37,7 +37,7 @@ from bot.reports.chart_style import (
 from bot.reports.labels import band_name, label
 from bot.reports.rows import ProgressCounts
 from bot.scoring.bands import DEFAULT_BANDS, ClassBand
-from bot.scoring.fmt import fmt_index
+from bot.scoring.fmt import fmt_index, fmt_points
 from bot.scoring.gaps import FieldComparison
 from bot.scoring.ranking import RankRow
 
@@ -156,6 +156,25 @@ RANK_LEFT_PX = 440
 RANK_PER_PAGE = 25
 
 
+PENDING_MARK = "*"
+
+
+def _pending_footnote(rows: Sequence[RankRow], locale: str) -> str:
+    """ "* chưa có kết quả điều tra XHH (20 điểm)" for the bars marked *, "" when none is
+    ("10–20 điểm" when the units' pending points differ)."""
+    pending = sorted({r.survey_pending_max for r in rows if r.survey_pending_max > 0})
+    if not pending:
+        return ""
+    amounts = "–".join(fmt_points(p, locale) for p in {pending[0]: 0, pending[-1]: 0})
+    return f"{PENDING_MARK} {label('survey_pending', locale).format(points=amounts)}"
+
+
+def index_label(row: RankRow, locale: str) -> str:
+    """The text on a unit's bar: its published index, marked * while survey points are pending."""
+    assert row.published is not None
+    return fmt_index(row.published, locale) + (PENDING_MARK if row.survey_pending_max > 0 else "")
+
+
 def ranking_chart(
     title: str,
     rows: Sequence[RankRow],
@@ -163,10 +182,15 @@ def ranking_chart(
     locale: str = "vi",
     subtitle: str = "",
 ) -> bytes:
-    """Horizontal bars, one per unit in rank order (units not ranked last, grey, rank "–"),
-    coloured by class, dashed lines at the band limits, the index with two decimals on each bar.
-    All rows go on one image; use `ranking_chart_pages` for groups too large for one photo."""
-    ordered = [r for r in rows if r.ranked] + [r for r in rows if not r.ranked]
+    """Horizontal bars, one per unit with a result in rank order (units not ranked last, grey,
+    rank "–"), coloured by class, dashed lines at the band limits, the published index on each bar
+    (marked * with a footnote while survey points are pending). All rows go on one image; use
+    `ranking_chart_pages` for groups too large for one photo."""
+    ordered = [r for r in rows if r.ranked and r.has_result] + [
+        r for r in rows if not r.ranked and r.has_result
+    ]
+    footnote = _pending_footnote(ordered, locale)
+    subtitle = " · ".join(t for t in (subtitle, footnote) if t)
     title_text, sub_text, title_px = _title_block(title, subtitle)
     legend_bands = list(bands)
     handles = [
@@ -191,8 +215,9 @@ def ranking_chart(
     label_x = blended_transform_factory(canvas.fig.transFigure, ax.transData)
     for position, row in enumerate(ordered):
         centre = position * RANK_ROW_PX + RANK_ROW_PX / 2
-        colour = band_colour(row.band, bands) if row.ranked else NOT_RANKED_COLOUR
-        value = float(row.index)
+        colour = band_colour(row.band, bands) if row.band is not None else NOT_RANKED_COLOUR
+        assert row.published is not None
+        value = float(row.published)
         ax.barh(
             centre,
             value,
@@ -225,7 +250,7 @@ def ranking_chart(
             parse_math=False,
             linespacing=1.18,
         )
-        shown = fmt_index(row.index, locale)
+        shown = index_label(row, locale)
         if value >= 17:
             ax.text(
                 value - 1,
@@ -283,7 +308,9 @@ def ranking_chart_pages(
 ) -> list[bytes]:
     """The ranking as one or more photos of at most `per_page` units (balanced: 120 communes make
     five pages of 24, not four of 25 and one of 20), titled "… (trang 2/5)"."""
-    ordered = [r for r in rows if r.ranked] + [r for r in rows if not r.ranked]
+    ordered = [r for r in rows if r.ranked and r.has_result] + [
+        r for r in rows if not r.ranked and r.has_result
+    ]
     pages = max(1, math.ceil(len(ordered) / max(1, per_page)))
     size = math.ceil(len(ordered) / pages) if ordered else 0
     images: list[bytes] = []
@@ -507,6 +534,7 @@ __all__ = [
     "DPI",
     "MAX_HEIGHT_PX",
     "band_colour",
+    "index_label",
     "progress_chart",
     "ranking_chart",
     "ranking_chart_pages",
