@@ -34,10 +34,10 @@ from bot.reports.chart_style import (
     text_colour_on,
     to_png,
 )
-from bot.reports.labels import band_name, label
+from bot.reports.labels import band_name, label, survey_pending
 from bot.reports.rows import ProgressCounts
 from bot.scoring.bands import DEFAULT_BANDS, ClassBand
-from bot.scoring.fmt import fmt_index, fmt_points
+from bot.scoring.fmt import fmt_index
 from bot.scoring.gaps import FieldComparison
 from bot.scoring.ranking import RankRow
 
@@ -133,7 +133,7 @@ class _Canvas:
 def _title_block(title: str, subtitle: str) -> tuple[str, str, int]:
     """Wrapped title and subtitle and the pixels they take."""
     title_text = fit(title, font(TITLE_SIZE, bold=True), WIDTH_PX - 2 * MARGIN_PX, 3)
-    sub_text = fit(subtitle, font(SMALL_SIZE), WIDTH_PX - 2 * MARGIN_PX, 2) if subtitle else ""
+    sub_text = fit(subtitle, font(SMALL_SIZE), WIDTH_PX - 2 * MARGIN_PX, 3) if subtitle else ""
     px = MARGIN_PX + 40 * (title_text.count("\n") + 1) + 10
     if sub_text:
         px += 32 * (sub_text.count("\n") + 1) + 6
@@ -156,23 +156,15 @@ RANK_LEFT_PX = 440
 RANK_PER_PAGE = 25
 
 
-PENDING_MARK = "*"
+def _pending_marks(rows: Sequence[RankRow]) -> dict[Decimal, str]:
+    """A mark per amount of survey points pending ("*", "**", … largest first), for the bars."""
+    amounts = sorted({r.survey_pending_max for r in rows if r.survey_pending_max > 0}, reverse=True)
+    return {amount: "*" * (n + 1) for n, amount in enumerate(amounts)}
 
 
-def _pending_footnote(rows: Sequence[RankRow], locale: str) -> str:
-    """ "* chưa có kết quả điều tra XHH (20 điểm)" for the bars marked *, "" when none is
-    ("10–20 điểm" when the units' pending points differ)."""
-    pending = sorted({r.survey_pending_max for r in rows if r.survey_pending_max > 0})
-    if not pending:
-        return ""
-    amounts = "–".join(fmt_points(p, locale) for p in {pending[0]: 0, pending[-1]: 0})
-    return f"{PENDING_MARK} {label('survey_pending', locale).format(points=amounts)}"
-
-
-def index_label(row: RankRow, locale: str) -> str:
-    """The text on a unit's bar: its published index, marked * while survey points are pending."""
-    assert row.published is not None
-    return fmt_index(row.published, locale) + (PENDING_MARK if row.survey_pending_max > 0 else "")
+def _pending_footnote(marks: dict[Decimal, str], locale: str) -> str:
+    """ "* chưa có kết quả điều tra XHH (20 điểm) · ** … (10 điểm)", "" when nothing is pending."""
+    return " · ".join(f"{mark} {survey_pending(amount, locale)}" for amount, mark in marks.items())
 
 
 def ranking_chart(
@@ -189,8 +181,8 @@ def ranking_chart(
     ordered = [r for r in rows if r.ranked and r.has_result] + [
         r for r in rows if not r.ranked and r.has_result
     ]
-    footnote = _pending_footnote(ordered, locale)
-    subtitle = " · ".join(t for t in (subtitle, footnote) if t)
+    marks = _pending_marks(ordered)
+    subtitle = " · ".join(t for t in (subtitle, _pending_footnote(marks, locale)) if t)
     title_text, sub_text, title_px = _title_block(title, subtitle)
     legend_bands = list(bands)
     handles = [
@@ -216,8 +208,7 @@ def ranking_chart(
     for position, row in enumerate(ordered):
         centre = position * RANK_ROW_PX + RANK_ROW_PX / 2
         colour = band_colour(row.band, bands) if row.band is not None else NOT_RANKED_COLOUR
-        assert row.published is not None
-        value = float(row.published)
+        value = float(row.published or 0)
         ax.barh(
             centre,
             value,
@@ -250,7 +241,8 @@ def ranking_chart(
             parse_math=False,
             linespacing=1.18,
         )
-        shown = index_label(row, locale)
+        assert row.published is not None
+        shown = fmt_index(row.published, locale) + marks.get(row.survey_pending_max, "")
         if value >= 17:
             ax.text(
                 value - 1,
@@ -534,7 +526,6 @@ __all__ = [
     "DPI",
     "MAX_HEIGHT_PX",
     "band_colour",
-    "index_label",
     "progress_chart",
     "ranking_chart",
     "ranking_chart_pages",

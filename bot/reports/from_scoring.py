@@ -48,8 +48,10 @@ def _criterion(sheet: SheetResult | None, field_code: str, code: str) -> Criteri
 
 
 def _own_points(leaf: LeafResult | None) -> Decimal | None:
-    """The unit's own points of an item: blank when unanswered, claimed N/A, or a survey item."""
-    if leaf is None or not leaf.answered or leaf.na or leaf.survey:
+    """An item's points on the self basis: blank when unanswered (or a survey result not entered)
+    or claimed N/A. An entered survey result counts on every basis, so it is shown here too and the
+    column adds up to its total."""
+    if leaf is None or not leaf.answered or leaf.na:
         return None
     return leaf.points
 

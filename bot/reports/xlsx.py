@@ -274,10 +274,8 @@ def unit_workbook(
         )
     r += 1
     if totals.index is None:
-        _summary_line(
-            ws, r, label("index", locale), _COL["final_points"], label("no_index", locale), "General"
-        )
-        ws.cell(row=r, column=_COL["comment_final"], value=totals.reason or None)
+        text = label("no_index", locale) + (f": {totals.reason}" if totals.reason else "")
+        _summary_line(ws, r, label("index", locale), _COL["final_points"], text, "General")
     else:
         _summary_line(
             ws, r, label("index", locale), _COL["final_points"], index_value(totals.index), INDEX_FORMAT

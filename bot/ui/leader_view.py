@@ -146,11 +146,12 @@ def matches_text(query: str, matches: list[UnitMatch]) -> str:
     return _("Several units match “{query}”; choose one:").format(query=esc(query))
 
 
-def _comparison_parts(comparison: Comparison, locale: str) -> list[str]:
-    """ "avg 72,50 (▼ 3,10)", "last year 70,00" of one field or item (none when not compared)."""
+def _comparison_parts(comparison: Comparison, locale: str, with_delta: bool = True) -> list[str]:
+    """ "avg 72,50 (▼ 3,10)", "last year 70,00" of one field or item (none when not compared); no
+    difference for a unit without a result (it has no index to compare)."""
     parts: list[str] = []
     if comparison.group_average is not None:
-        vs = change_text(comparison.delta_vs_group, locale)
+        vs = change_text(comparison.delta_vs_group, locale) if with_delta else ""
         average = _("avg {average}").format(average=fmt_index(comparison.group_average, locale))
         parts.append(average + (f" ({vs})" if vs else ""))
     if comparison.previous_index is not None:
@@ -222,7 +223,7 @@ def unit_text(detail: UnitDetail, locale: str) -> str:
         ]
         if comparison.index is not None and detail.has_result:
             parts.append(f"<b>{fmt_index(comparison.index, locale)}</b>")
-        parts += _comparison_parts(comparison, locale)
+        parts += _comparison_parts(comparison, locale, detail.has_result)
         if pending := survey_pending_text(result.pending_max, locale):
             parts.append(pending)
         lines.append("• " + " · ".join(parts))
@@ -238,8 +239,10 @@ def unit_text(detail: UnitDetail, locale: str) -> str:
                 lost=fmt_points(gap.lost, locale),
             )
             found = _find(detail.fields, gap.code)
-            if found is not None and found.index is not None and (extra := _comparison_parts(found, locale)):
-                line += " · " + _("achieved {index}").format(index=fmt_index(found.index, locale))
+            extra = _comparison_parts(found, locale, detail.has_result) if found is not None else []
+            if extra and found is not None and found.index is not None and detail.has_result:
+                extra.insert(0, _("achieved {index}").format(index=fmt_index(found.index, locale)))
+            if extra:
                 line += " · " + " · ".join(extra)
             lines.append(line)
     return "\n".join(lines)

@@ -130,7 +130,7 @@ def test_unit_xlsx_equals_the_core(demo_url: str, run: Run, tmp_path: Path) -> N
         assert (name, max_p) == (leaf.name, pts(leaf.max_points))
         assert na == ("x" if leaf.na else None)
         own_leaf = own.leaves[code]
-        assert self_p == (pts(own_leaf.points) if own_leaf.answered and not own_leaf.survey else None)
+        assert self_p == (pts(own_leaf.points) if own_leaf.answered and not own_leaf.na else None)
         item = items.get(code)
         assert a1 == (pts(item.appraisal1_points) if item and item.appraisal1_points is not None else None)
         assert a2 == (pts(item.final_points) if item and item.final_points is not None else None)

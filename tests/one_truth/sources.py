@@ -366,8 +366,11 @@ async def ranking_chart(world: World) -> Figures:
     result: Figures = {state.code: {"index": NONE, "class": NONE, "rank": NONE} for state in world.units}
     for fig in figures:
         texts = _texts(fig)
-        subtitle = " ".join(t.get_text() for t in fig.texts)
-        footnote = pending_in(subtitle)
+        subtitle = " ".join(" ".join(t.get_text() for t in fig.texts).split())
+        marks = {
+            m: number(p)
+            for m, p in re.findall(r"(\*+) chưa có kết quả điều tra XHH\s+\(([\d,]+)\s+điểm\)", subtitle)
+        }
         for bar in fig.axes[0].patches:
             if not isinstance(bar, Rectangle):
                 continue
@@ -376,13 +379,14 @@ async def ranking_chart(world: World) -> Figures:
             name = next((t.replace("\n", " ") for t in row if t.replace("\n", " ") in by), None)
             if name is None:
                 continue
-            value = next(t for t in row if re.fullmatch(r"\d+,\d\d\*?", t))
+            value = next(t for t in row if re.fullmatch(r"\d+,\d\d\**", t))
             rank = next((t for t in row if re.fullmatch(r"\d+|–", t)), "–")
+            mark = value[len(value.rstrip("*")) :]
             result[by[name].code] = {
                 "index": number(value.rstrip("*")),
                 "class": names.get(colours.get(to_hex(bar.get_facecolor()), ""), NONE),
                 "rank": NONE if rank == "–" else rank,
-                "pending": footnote if value.endswith("*") else "0.00",
+                "pending": marks.get(mark, "?") if mark else "0.00",
             }
     return result
 

@@ -334,8 +334,7 @@ def test_unit_sheet_without_a_result_and_with_the_survey_pending() -> None:
     pending = lines["Điểm điều tra XHH chưa có kết quả (chưa tính vào chỉ số)"]
     assert ws.cell(row=pending, column=3).value == 20.0
     index = lines["Chỉ số CCHC"]
-    assert ws.cell(row=index, column=9).value == "Chưa có chỉ số"
-    assert ws.cell(row=index, column=8).value == "Chưa gửi báo cáo tự đánh giá"
+    assert ws.cell(row=index, column=9).value == "Chưa có chỉ số: Chưa gửi báo cáo tự đánh giá"
     assert ws.cell(row=lines["Xếp loại"], column=9).value is None
 
 
