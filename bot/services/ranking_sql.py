@@ -371,25 +371,21 @@ ItemLevel = Literal["field", "criterion", "leaf"]
 _LEVEL_COLUMN = {"field": "field_code", "criterion": "criterion_code", "leaf": "code"}
 
 
-async def item_totals(
+LeafSums = dict[int, dict[str, tuple[int, int, int]]]  # unit → leaf → (points, N/A max, entered survey max)
+
+
+async def _leaf_sums(
     session: AsyncSession,
     period: Period,
-    cs: CriteriaSet,
+    rows: list[LeafRow],
     unit_types: Sequence[str],
     group_id: int,
     basis: Basis,
-    level: ItemLevel,
-) -> dict[int, dict[str, tuple[Decimal, Decimal]]]:
-    """Per ranked unit (submitted, not flagged "not ranked") and per item of `level`: (points,
-    applicable max), as `compute_sheet`'s FieldResult / CriterionResult / LeafResult. One GROUP BY
-    (assessment, item) query."""
-    include_survey = bool((period.settings or {}).get("survey", True))
-    rows = _leaves(cs, include_survey)
-    column = _LEVEL_COLUMN[level]
-    maxima = _maxima(rows, lambda row: getattr(row, column))
+) -> LeafSums:
+    """Per ranked unit (submitted, not flagged "not ranked") and per leaf: the SQL sums, in
+    ten-thousandths. One GROUP BY (assessment, leaf) query; every ranked unit is in the result."""
     leaves = _leaf_cte(rows)
     cols = _columns(leaves, basis)
-    item = getattr(leaves.c, column)
     scope = (
         Assessment.period_id == period.id,
         Assessment.status.in_(sorted(RANKABLE)),
@@ -401,7 +397,7 @@ async def item_totals(
     query = (
         select(
             Assessment.unit_id,
-            item,
+            leaves.c.code,
             func.sum(cols.points),
             func.sum(cols.na_max),
             func.sum(cols.survey_entered),
@@ -411,22 +407,53 @@ async def item_totals(
         .join(Assessment, Assessment.id == ItemScore.assessment_id)
         .join(Unit, Unit.id == Assessment.unit_id)
         .where(*scope)
-        .group_by(Assessment.unit_id, item)
+        .group_by(Assessment.unit_id, leaves.c.code)
     )
-    sums: dict[int, dict[str, tuple[int, int, int]]] = {}
+    sums: LeafSums = {
+        int(unit_id): {}
+        for unit_id in await session.scalars(
+            select(Assessment.unit_id).join(Unit, Unit.id == Assessment.unit_id).where(*scope)
+        )
+    }
     for unit_id, code, summed, na, entered in await session.execute(query):
-        sums.setdefault(int(unit_id), {})[str(code)] = (int(summed or 0), int(na or 0), int(entered or 0))
-    everyone = await session.scalars(
-        select(Assessment.unit_id).join(Unit, Unit.id == Assessment.unit_id).where(*scope)
-    )
+        sums[int(unit_id)][str(code)] = (int(summed or 0), int(na or 0), int(entered or 0))
+    return sums
+
+
+def _roll_up(
+    rows: list[LeafRow], sums: LeafSums, level: ItemLevel
+) -> dict[int, dict[str, tuple[Decimal, Decimal]]]:
+    """The leaf sums added up per field, criterion or leaf: (points, applicable max) of each item,
+    as `compute_sheet`'s FieldResult / CriterionResult / LeafResult."""
+    column = _LEVEL_COLUMN[level]
+    maxima = _maxima(rows, lambda row: getattr(row, column))
     result: dict[int, dict[str, tuple[Decimal, Decimal]]] = {}
-    for unit_id in everyone:
-        per_item: dict[str, tuple[Decimal, Decimal]] = {}
-        for code, m in maxima.items():
-            summed, na, entered = sums.get(unit_id, {}).get(code, (0, 0, 0))
-            per_item[code] = (_points(summed), _points(_applicable(m, na, entered)))
-        result[unit_id] = per_item
+    for unit_id, per_leaf in sums.items():
+        added: dict[str, tuple[int, int, int]] = {}
+        for row in rows:
+            p, na, entered = per_leaf.get(row.code, (0, 0, 0))
+            key = getattr(row, column)
+            q, na2, entered2 = added.get(key, (0, 0, 0))
+            added[key] = (p + q, na + na2, entered + entered2)
+        result[unit_id] = {
+            key: (_points(p), _points(_applicable(maxima[key], na, entered)))
+            for key, (p, na, entered) in added.items()
+        }
     return result
+
+
+async def item_totals(
+    session: AsyncSession,
+    period: Period,
+    cs: CriteriaSet,
+    unit_types: Sequence[str],
+    group_id: int,
+    basis: Basis,
+    level: ItemLevel,
+) -> dict[int, dict[str, tuple[Decimal, Decimal]]]:
+    """Per ranked unit and per item of `level`: (points, applicable max)."""
+    rows = _leaves(cs, bool((period.settings or {}).get("survey", True)))
+    return _roll_up(rows, await _leaf_sums(session, period, rows, unit_types, group_id, basis), level)
 
 
 async def item_averages(
@@ -435,11 +462,13 @@ async def item_averages(
     """The group averages of every field, criterion and sub-criterion over the ranked units, as
     `gaps.group_averages` of the core's `gaps.item_indexes`, from SQL sums."""
     sets = await group_sets(session, period, group)
+    include_survey = bool((period.settings or {}).get("survey", True))
     indexes: dict[int, dict[str, Decimal]] = {}
     for cs, types in by_content(sets):
+        rows = _leaves(cs, include_survey)
+        sums = await _leaf_sums(session, period, rows, types, group.id, basis)
         for level in ("field", "criterion", "leaf"):
-            totals = await item_totals(session, period, cs, types, group.id, basis, level)
-            for unit_id, per_item in totals.items():
+            for unit_id, per_item in _roll_up(rows, sums, level).items():
                 unit = indexes.setdefault(unit_id, {})
                 for code, (points, applicable) in per_item.items():
                     if applicable > 0:
