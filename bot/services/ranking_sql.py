@@ -1,11 +1,11 @@
 """Per-unit totals by SQL aggregation, for rankings of large groups (3,300 communes × 50 items).
 
 The pure core (`compute_sheet`) builds every unit's whole sheet in Python: per field, per criterion,
-per leaf. A ranking needs only a few numbers per unit: the points achieved, the applicable maximum and the
-survey points still pending.
-Points are stored as integer ten-thousandths (`bot.db.types.Points`), so `SUM` over item_scores is
-exact on SQLite and PostgreSQL; this module sums them with GROUP BY and hands the two sums to the
-core's own `index_of`, `classify` and `rank_group`. The per-leaf rules (which value counts on each
+per leaf. A ranking needs only a few numbers per unit: the points achieved, the applicable maximum
+and the survey points still pending. Points are stored as integer ten-thousandths
+(`bot.db.types.Points`), so `SUM` over item_scores is exact on SQLite and PostgreSQL; this module
+sums them with GROUP BY and hands the sums to the core's own `index_of` and `rank_group` (which
+grades with `bands.grade`). The per-leaf rules (which value counts on each
 basis, when N/A counts, clamping to [0, leaf max]) are the core's `_value_and_na`, written as SQL
 CASE expressions; tests/services/test_ranking_sql.py proves on generated data (hypothesis, both
 databases) that the result equals `rank_period`, the core path.
