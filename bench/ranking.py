@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, text
 
@@ -30,7 +30,6 @@ from bot.db.migrate import upgrade
 from bot.db.models import Assessment, AssessmentStatus, ItemScore, Period, RankingGroup, Unit
 from bot.scoring.gaps import group_averages, item_indexes
 from bot.scoring.loader import load_criteria_set
-from bot.scoring.ranking import RankRow
 from bot.scoring.sheet import Basis
 from bot.services.actor import Actor
 from bot.services.criteria import store_criteria_set
@@ -102,11 +101,13 @@ async def _generate(url: str, units: int, seed: int = 7) -> None:
         await engine.dispose()
 
 
-Ranker = Callable[[Any, Period, RankingGroup, Basis], Awaitable[list[RankRow]]]
+T = TypeVar("T")
+Measured = Callable[[Any, Period, RankingGroup, Basis], Awaitable[T]]
 
 
-async def _time(url: str, ranker: Ranker, repeat: int) -> tuple[float, list[RankRow]]:
-    best, rows = float("inf"), []
+async def _time(url: str, fn: Measured[T], repeat: int) -> tuple[float, T]:
+    """Best time of `repeat` calls of `fn` on the XA group (a fresh session each), and its result."""
+    best, result = float("inf"), None
     for _ in range(repeat):
         engine = make_engine(url)
         try:
@@ -115,11 +116,12 @@ async def _time(url: str, ranker: Ranker, repeat: int) -> tuple[float, list[Rank
                 group = await session.scalar(select(RankingGroup).where(RankingGroup.code == "XA"))
                 assert period is not None and group is not None
                 start = time.perf_counter()
-                rows = await ranker(session, period, group, Basis.APPRAISED)
+                result = await fn(session, period, group, Basis.APPRAISED)
                 best = min(best, time.perf_counter() - start)
         finally:
             await engine.dispose()
-    return best, rows
+    assert result is not None
+    return best, result
 
 
 async def _core_averages(
@@ -127,25 +129,6 @@ async def _core_averages(
 ) -> dict[str, Decimal]:
     sheets = await load_group_sheets(session, period, group.id)
     return group_averages(item_indexes(s) for s in sheets.ranked_sheets(basis))
-
-
-async def _time_averages(url: str, repeat: int) -> tuple[float, float, bool]:
-    best = {"core": float("inf"), "sql": float("inf")}
-    found: dict[str, dict[str, Decimal]] = {}
-    for _ in range(repeat):
-        for name, fn in (("core", _core_averages), ("sql", item_averages)):
-            engine = make_engine(url)
-            try:
-                async with make_sessionmaker(engine)() as session:
-                    period = await session.scalar(select(Period).where(Period.year == 2025))
-                    group = await session.scalar(select(RankingGroup).where(RankingGroup.code == "XA"))
-                    assert period is not None and group is not None
-                    start = time.perf_counter()
-                    found[name] = await fn(session, period, group, Basis.APPRAISED)
-                    best[name] = min(best[name], time.perf_counter() - start)
-            finally:
-                await engine.dispose()
-    return best["core"], best["sql"], found["core"] == found["sql"]
 
 
 async def _run(url: str, label: str, units: int, repeat: int) -> None:
@@ -158,10 +141,11 @@ async def _run(url: str, label: str, units: int, repeat: int) -> None:
     same = "identical" if core_rows == sql_rows else "DIFFERENT"
     print(f"{label}: core (compute_sheet per unit) {core_s:.3f} s | SQL aggregation {sql_s:.3f} s")
     print(f"{label}: speed-up ×{core_s / sql_s:.1f}; rows {same} ({len(core_rows)} units)", flush=True)
-    core_s, sql_s, equal = await _time_averages(url, repeat)
+    core_s, core_avg = await _time(url, _core_averages, repeat)
+    sql_s, sql_avg = await _time(url, item_averages, repeat)
     print(
         f"{label}: group averages per field/criterion/sub-criterion: core {core_s:.3f} s | "
-        f"SQL {sql_s:.3f} s; {'identical' if equal else 'DIFFERENT'}",
+        f"SQL {sql_s:.3f} s; {'identical' if core_avg == sql_avg else 'DIFFERENT'}",
         flush=True,
     )
 
