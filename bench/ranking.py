@@ -1,8 +1,10 @@
 """Ranking a large group: the pure core (every sheet by `compute_sheet`) against SQL aggregation
-(`bot.services.ranking_sql`), on a generated province of 3,300 communes × 50 items (2025-xa).
+(`bot.services.ranking_sql`), on a generated province of 3,300 communes × 50 items (2025-xa); and
+the group averages of /unit (per field, criterion and sub-criterion, over the ranked units) the same
+two ways.
 
-Prints the time of each path (best of `--repeat`), whether both gave the same rows, and the
-machine. The core path is the baseline measured in the same run.
+Prints the time of each path (best of `--repeat`), whether both gave the same rows (averages), and
+the machine. The core path is the baseline measured in the same run.
 
     python -m bench.ranking [--units 3300] [--repeat 3] [--postgres postgresql+asyncpg://…]
 """
@@ -17,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, text
 
@@ -26,14 +28,15 @@ from bot.criteria import shipped_path
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.migrate import upgrade
 from bot.db.models import Assessment, AssessmentStatus, ItemScore, Period, RankingGroup, Unit
+from bot.scoring.gaps import group_averages, item_indexes
 from bot.scoring.loader import load_criteria_set
-from bot.scoring.ranking import RankRow
 from bot.scoring.sheet import Basis
 from bot.services.actor import Actor
 from bot.services.criteria import store_criteria_set
+from bot.services.leader import load_group_sheets
 from bot.services.periods import create_period
 from bot.services.ranking import rank_period
-from bot.services.ranking_sql import rank_period_sql
+from bot.services.ranking_sql import item_averages, rank_period_sql
 from bot.services.units import UnitRow, upsert_units
 
 SYSTEM = Actor.system("bench")
@@ -98,11 +101,13 @@ async def _generate(url: str, units: int, seed: int = 7) -> None:
         await engine.dispose()
 
 
-Ranker = Callable[[Any, Period, RankingGroup, Basis], Awaitable[list[RankRow]]]
+T = TypeVar("T")
+Measured = Callable[[Any, Period, RankingGroup, Basis], Awaitable[T]]
 
 
-async def _time(url: str, ranker: Ranker, repeat: int) -> tuple[float, list[RankRow]]:
-    best, rows = float("inf"), []
+async def _time(url: str, fn: Measured[T], repeat: int) -> tuple[float, T]:
+    """Best time of `repeat` calls of `fn` on the XA group (a fresh session each), and its result."""
+    best, result = float("inf"), None
     for _ in range(repeat):
         engine = make_engine(url)
         try:
@@ -111,11 +116,19 @@ async def _time(url: str, ranker: Ranker, repeat: int) -> tuple[float, list[Rank
                 group = await session.scalar(select(RankingGroup).where(RankingGroup.code == "XA"))
                 assert period is not None and group is not None
                 start = time.perf_counter()
-                rows = await ranker(session, period, group, Basis.APPRAISED)
+                result = await fn(session, period, group, Basis.APPRAISED)
                 best = min(best, time.perf_counter() - start)
         finally:
             await engine.dispose()
-    return best, rows
+    assert result is not None
+    return best, result
+
+
+async def _core_averages(
+    session: Any, period: Period, group: RankingGroup, basis: Basis
+) -> dict[str, Decimal]:
+    sheets = await load_group_sheets(session, period, group.id)
+    return group_averages(item_indexes(s) for s in sheets.ranked_sheets(basis))
 
 
 async def _run(url: str, label: str, units: int, repeat: int) -> None:
@@ -128,6 +141,13 @@ async def _run(url: str, label: str, units: int, repeat: int) -> None:
     same = "identical" if core_rows == sql_rows else "DIFFERENT"
     print(f"{label}: core (compute_sheet per unit) {core_s:.3f} s | SQL aggregation {sql_s:.3f} s")
     print(f"{label}: speed-up ×{core_s / sql_s:.1f}; rows {same} ({len(core_rows)} units)", flush=True)
+    core_s, core_avg = await _time(url, _core_averages, repeat)
+    sql_s, sql_avg = await _time(url, item_averages, repeat)
+    print(
+        f"{label}: group averages per field/criterion/sub-criterion: core {core_s:.3f} s | "
+        f"SQL {sql_s:.3f} s; {'identical' if core_avg == sql_avg else 'DIFFERENT'}",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

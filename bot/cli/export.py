@@ -21,7 +21,27 @@ from bot.services.actor import Actor
 from bot.services.leader import find_group
 from bot.services.units import get_unit
 
-KINDS = ("summary", "unit", "log", "chart", "profile", "progress")
+#: The file format each kind writes; `--out` must carry its extension.
+FORMATS = {
+    "summary": ".xlsx",
+    "unit": ".xlsx",
+    "log": ".xlsx",
+    "chart": ".png",
+    "profile": ".png",
+    "progress": ".png",
+}
+KINDS = tuple(FORMATS)
+_FORMAT_NAMES = {".xlsx": "an XLSX workbook", ".png": "a PNG image"}
+
+
+def check_format(kind: str, out: Path) -> None:
+    """Refuse an output name whose extension is not the kind's format (nothing is written)."""
+    wanted = FORMATS[kind]
+    if out.suffix.lower() != wanted:
+        raise CliError(
+            f"--kind {kind} writes {_FORMAT_NAMES[wanted]}: give --out a {wanted} file name "
+            f"(not {out.name!r})"
+        )
 
 
 def page_paths(out: Path, count: int) -> list[Path]:
@@ -40,6 +60,7 @@ async def _export(args: argparse.Namespace) -> int:
     actor = Actor.system("cli")
     out = Path(args.out)
     kind: str = args.kind
+    check_format(kind, out)
     if kind in ("unit", "profile") and not args.unit:
         raise CliError(f"--kind {kind} needs --unit CODE")
     if kind == "chart" and not args.group:
@@ -81,6 +102,11 @@ def register(subparsers: Any) -> None:
     )
     export.add_argument("--unit", metavar="CODE", help="unit code (unit, profile)")
     export.add_argument("--locale", choices=("vi", "en"), default="vi", help="language of the report")
-    export.add_argument("--out", required=True, metavar="FILE", help="output file (.xlsx or .png)")
+    export.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="output file: .xlsx for summary, unit and log; .png for chart, profile and progress",
+    )
     add_db_option(export)
     export.set_defaults(handler=_export)

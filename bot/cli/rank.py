@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.cli import print_json
 from bot.cli._common import command, index_text, open_session, service_errors
-from bot.scoring.ranking import RankRow
+from bot.scoring.fmt import canonical
 from bot.scoring.sheet import Basis
 from bot.services.errors import ServiceError
 from bot.services.periods import current_period
@@ -15,23 +15,20 @@ from bot.services.ranking import Ranking, ranking
 from bot.services.units import list_groups
 
 
-def _has_result(row: RankRow) -> bool:
-    """Ranked units and units flagged "not ranked" have a result; a sheet not yet submitted has none
-    (its partial self-score would read as a class it never earned)."""
-    return row.ranked or row.reason.startswith("not_ranked")
-
-
 def _rows_json(result: Ranking) -> list[dict[str, Any]]:
+    """One object per unit: the published index (None without a result), the class (ranked units
+    only), and the survey points still pending (None when none)."""
     return [
         {
             "rank": row.rank,
             "unit": row.name,
             "code": row.code,
-            "index": index_text(row.index) if _has_result(row) else None,
-            "class": row.band.name_vi if _has_result(row) else None,
-            "class_code": row.band.code if _has_result(row) else None,
+            "index": index_text(row.published) if row.published is not None else None,
+            "class": row.band.name_vi if row.band else None,
+            "class_code": row.band.code if row.band else None,
             "ranked": row.ranked,
             "reason": row.reason,
+            "survey_pending": canonical(row.survey_pending_max) if row.survey_pending_max > 0 else None,
         }
         for row in result.rows
     ]
@@ -44,12 +41,19 @@ def _print_text(result: Ranking) -> None:
     width = max((len(r.name) for r in result.rows), default=10)
     for row in result.rows:
         rank = str(row.rank) if row.rank is not None else "-"
-        if not _has_result(row):
+        if row.published is None:
             print(f"{rank:>4}  {row.name:<{width}}  {'-':>6}  (no result yet: {row.reason})")
             continue
-        reason = row.reason.removeprefix("not_ranked").removeprefix(": ") or "flagged"
-        note = f"  (not ranked: {reason})" if not row.ranked else ""
-        print(f"{rank:>4}  {row.name:<{width}}  {index_text(row.index):>6}  {row.band.name_vi}{note}")
+        notes = []
+        if not row.ranked:
+            notes.append(
+                f"not ranked: {row.reason.removeprefix('not_ranked').removeprefix(': ') or 'flagged'}"
+            )
+        if row.survey_pending_max > 0:
+            notes.append(f"survey result pending ({canonical(row.survey_pending_max)} points)")
+        band = row.band.name_vi if row.band else "-"
+        note = f"  ({'; '.join(notes)})" if notes else ""
+        print(f"{rank:>4}  {row.name:<{width}}  {index_text(row.published):>6}  {band}{note}")
 
 
 @service_errors

@@ -34,7 +34,7 @@ from bot.reports.chart_style import (
     text_colour_on,
     to_png,
 )
-from bot.reports.labels import band_name, label
+from bot.reports.labels import band_name, label, survey_pending
 from bot.reports.rows import ProgressCounts
 from bot.scoring.bands import DEFAULT_BANDS, ClassBand
 from bot.scoring.fmt import fmt_index
@@ -133,7 +133,7 @@ class _Canvas:
 def _title_block(title: str, subtitle: str) -> tuple[str, str, int]:
     """Wrapped title and subtitle and the pixels they take."""
     title_text = fit(title, font(TITLE_SIZE, bold=True), WIDTH_PX - 2 * MARGIN_PX, 3)
-    sub_text = fit(subtitle, font(SMALL_SIZE), WIDTH_PX - 2 * MARGIN_PX, 2) if subtitle else ""
+    sub_text = fit(subtitle, font(SMALL_SIZE), WIDTH_PX - 2 * MARGIN_PX, 3) if subtitle else ""
     px = MARGIN_PX + 40 * (title_text.count("\n") + 1) + 10
     if sub_text:
         px += 32 * (sub_text.count("\n") + 1) + 6
@@ -156,6 +156,17 @@ RANK_LEFT_PX = 440
 RANK_PER_PAGE = 25
 
 
+def _pending_marks(rows: Sequence[RankRow]) -> dict[Decimal, str]:
+    """A mark per amount of survey points pending ("*", "**", … largest first), for the bars."""
+    amounts = sorted({r.survey_pending_max for r in rows if r.survey_pending_max > 0}, reverse=True)
+    return {amount: "*" * (n + 1) for n, amount in enumerate(amounts)}
+
+
+def _pending_footnote(marks: dict[Decimal, str], locale: str) -> str:
+    """ "* chưa có kết quả điều tra XHH (20 điểm) · ** … (10 điểm)", "" when nothing is pending."""
+    return " · ".join(f"{mark} {survey_pending(amount, locale)}" for amount, mark in marks.items())
+
+
 def ranking_chart(
     title: str,
     rows: Sequence[RankRow],
@@ -163,10 +174,15 @@ def ranking_chart(
     locale: str = "vi",
     subtitle: str = "",
 ) -> bytes:
-    """Horizontal bars, one per unit in rank order (units not ranked last, grey, rank "–"),
-    coloured by class, dashed lines at the band limits, the index with two decimals on each bar.
-    All rows go on one image; use `ranking_chart_pages` for groups too large for one photo."""
-    ordered = [r for r in rows if r.ranked] + [r for r in rows if not r.ranked]
+    """Horizontal bars, one per unit with a result in rank order (units not ranked last, grey,
+    rank "–"), coloured by class, dashed lines at the band limits, the published index on each bar
+    (marked * with a footnote while survey points are pending). All rows go on one image; use
+    `ranking_chart_pages` for groups too large for one photo."""
+    ordered = [r for r in rows if r.ranked and r.has_result] + [
+        r for r in rows if not r.ranked and r.has_result
+    ]
+    marks = _pending_marks(ordered)
+    subtitle = " · ".join(t for t in (subtitle, _pending_footnote(marks, locale)) if t)
     title_text, sub_text, title_px = _title_block(title, subtitle)
     legend_bands = list(bands)
     handles = [
@@ -191,8 +207,8 @@ def ranking_chart(
     label_x = blended_transform_factory(canvas.fig.transFigure, ax.transData)
     for position, row in enumerate(ordered):
         centre = position * RANK_ROW_PX + RANK_ROW_PX / 2
-        colour = band_colour(row.band, bands) if row.ranked else NOT_RANKED_COLOUR
-        value = float(row.index)
+        colour = band_colour(row.band, bands) if row.band is not None else NOT_RANKED_COLOUR
+        value = float(row.published or 0)
         ax.barh(
             centre,
             value,
@@ -225,7 +241,8 @@ def ranking_chart(
             parse_math=False,
             linespacing=1.18,
         )
-        shown = fmt_index(row.index, locale)
+        assert row.published is not None
+        shown = fmt_index(row.published, locale) + marks.get(row.survey_pending_max, "")
         if value >= 17:
             ax.text(
                 value - 1,
@@ -283,7 +300,9 @@ def ranking_chart_pages(
 ) -> list[bytes]:
     """The ranking as one or more photos of at most `per_page` units (balanced: 120 communes make
     five pages of 24, not four of 25 and one of 20), titled "… (trang 2/5)"."""
-    ordered = [r for r in rows if r.ranked] + [r for r in rows if not r.ranked]
+    ordered = [r for r in rows if r.ranked and r.has_result] + [
+        r for r in rows if not r.ranked and r.has_result
+    ]
     pages = max(1, math.ceil(len(ordered) / max(1, per_page)))
     size = math.ceil(len(ordered) / pages) if ordered else 0
     images: list[bytes] = []

@@ -7,7 +7,10 @@ side by side so a reviewer sees a missing translation at once.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
+
+from bot.scoring.fmt import fmt_points
 
 if TYPE_CHECKING:
     from bot.scoring.bands import ClassBand
@@ -23,7 +26,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "rank": ("Xếp hạng", "Rank"),
     "change": ("Thay đổi so với năm trước", "Change since last year"),
     "note": ("Ghi chú", "Note"),
-    "not_ranked_heading": ("Đơn vị không xếp hạng", "Units not ranked"),
+    "not_ranked_heading": (
+        "Đơn vị không xếp hạng hoặc chưa có kết quả",
+        "Units not ranked or without a result",
+    ),
     "not_ranked": ("Không xếp hạng", "Not ranked"),
     "provisional": ("Kết quả tạm thời", "Provisional results"),
     "final": ("Kết quả chính thức", "Final results"),
@@ -34,7 +40,9 @@ _LABELS: dict[str, tuple[str, str]] = {
     "self": ("Tự đánh giá", "Self-assessed"),
     "appraisal1": ("Thẩm định lần 1", "Appraisal 1"),
     "final_points": ("Điểm cuối cùng", "Final points"),
-    "comment": ("Nhận xét", "Comment"),
+    "comment1": ("Nhận xét lần 1", "Appraisal 1 comment"),
+    "final_round": ("Thẩm định lần 2", "Final appraisal"),
+    "comment_final": ("Nhận xét lần 2", "Final appraisal comment"),
     "evidence_count": ("Số tài liệu kiểm chứng", "Evidence files"),
     "na": ("Không áp dụng", "Not applicable"),
     "unit_title": ("Kết quả chấm điểm Chỉ số CCHC", "PAR index scoring"),
@@ -42,6 +50,16 @@ _LABELS: dict[str, tuple[str, str]] = {
     "applicable_max": ("Điểm tối đa áp dụng (trừ nội dung không áp dụng)", "Applicable maximum"),
     "bonus": ("Điểm thưởng", "Bonus points"),
     "penalty": ("Điểm trừ", "Penalty points"),
+    "no_index": ("Chưa có chỉ số", "No index yet"),
+    "survey_pending": (
+        "chưa có kết quả điều tra XHH ({points} điểm)",
+        "survey result pending ({points} points)",
+    ),
+    "survey_pending_item": ("chưa có kết quả điều tra XHH", "survey result pending"),
+    "survey_pending_total": (
+        "Điểm điều tra XHH chưa có kết quả (chưa tính vào chỉ số)",
+        "Survey points pending (not in the index yet)",
+    ),
     "unit_sheet": ("Chi tiết", "Details"),
     # appraisal log
     "log_title": ("Nhật ký thẩm định", "Appraisal log"),
@@ -75,6 +93,13 @@ _LABELS: dict[str, tuple[str, str]] = {
 def label(key: str, locale: str = "vi") -> str:
     vi, en = _LABELS[key]
     return en if locale == "en" else vi
+
+
+def survey_pending(points: Decimal, locale: str = "vi") -> str:
+    """ "chưa có kết quả điều tra XHH (20 điểm)", or "" when nothing is pending."""
+    if points <= 0:
+        return ""
+    return label("survey_pending", locale).format(points=fmt_points(points, locale))
 
 
 def band_name(band: ClassBand | None, locale: str = "vi") -> str:

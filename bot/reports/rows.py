@@ -28,9 +28,11 @@ class SummaryRow:
     """One unit in a group's published summary table.
 
     `appraised_points`/`index`/`band` are the basis the table is published on (appraised so far,
-    or the self-scores while nothing is appraised: the workbook's note says which). `rank` is None
-    for a unit that is not ranked; `reason` says why (seed 003: dishonest evidence) and is printed
-    beside it. `change` is the index change since last year when history exists.
+    or the self-scores while nothing is appraised: the workbook's note says which); `index` is the
+    published (two-decimal) index. `rank` is None for a unit that is not ranked; `reason` says why
+    (seed 003: dishonest evidence) and is printed beside it. A unit without a result (not
+    submitted) has no points, no index and no class. `change` is the index change since last year
+    when history exists; `survey_pending_max` the survey points not entered yet.
     """
 
     stt: int
@@ -43,6 +45,8 @@ class SummaryRow:
     ranked: bool = True
     reason: str = ""
     change: Decimal | None = None
+    flagged: bool = False  # marked "không xếp hạng" (seed 003), as opposed to having no result
+    survey_pending_max: Decimal = Decimal(0)
 
     @classmethod
     def from_rank_row(
@@ -59,12 +63,14 @@ class SummaryRow:
             unit_name=row.name,
             self_points=self_points,
             appraised_points=appraised_points,
-            index=row.index,
+            index=row.published,
             band=row.band,
             rank=row.rank if row.ranked else None,
             ranked=row.ranked,
             reason=row.reason,
             change=change,
+            flagged=row.reason.startswith("not_ranked"),
+            survey_pending_max=row.survey_pending_max,
         )
 
 
@@ -73,8 +79,10 @@ class UnitItemRow:
     """One line of a unit's detailed sheet: a field, a criterion or a scored leaf.
 
     For field and criterion lines the points are the core's subtotals (`FieldResult`,
-    `CriterionResult`); `evidence_count` may be their sum or None. `na` is True when the item was
-    accepted as not applicable; its points are then blank or 0 as the caller decides.
+    `CriterionResult`); `evidence_count` may be their sum or None. `appraisal1`/`comment1` are the
+    first round, `final_round`/`comment_final` the final round (after the explanations), `final`
+    the points the index counts. `na` is True when the item was accepted as not applicable;
+    `pending` when it is a survey item whose result is not entered yet.
     """
 
     code: str
@@ -84,27 +92,35 @@ class UnitItemRow:
     self_points: Decimal | None = None
     appraisal1: Decimal | None = None
     final: Decimal | None = None
-    comment: str = ""
+    comment1: str = ""
+    final_round: Decimal | None = None
+    comment_final: str = ""
     evidence_count: int | None = None
     na: bool = False
+    pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class UnitTotals:
     """The totals printed under a unit's items, taken from its `SheetResult` (final points).
 
-    `self_points`/`appraisal1` are the sums of the other two columns, when known.
+    `self_points`/`appraisal1`/`final_round` are the sums of the other columns, when known.
+    `index` is the published index (None without a result: `reason` says why), `band` its class
+    (None for a unit flagged "not ranked"), `survey_pending_max` the survey points not entered.
     """
 
     max_points: Decimal
     applicable_max: Decimal
     final: Decimal
-    index: Decimal
+    index: Decimal | None
     band: ClassBand | None = None
     self_points: Decimal | None = None
     appraisal1: Decimal | None = None
+    final_round: Decimal | None = None
     bonus: Decimal = Decimal(0)
     penalty: Decimal = Decimal(0)
+    survey_pending_max: Decimal = Decimal(0)
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.reports.labels import band_name, label
+from bot.reports.labels import band_name, label, survey_pending
 from bot.reports.rows import AuditRow, SummaryRow, UnitItemRow, UnitTotals
 from bot.reports.xlsx_style import (
     BODY_FONT,
@@ -151,6 +151,7 @@ def _summary_sheet(
 
 
 def _summary_row(ws: Worksheet, r: int, row: SummaryRow, with_change: bool, locale: str) -> None:
+    rank: object = row.rank if row.ranked else (label("not_ranked", locale) if row.flagged else None)
     values: list[object] = [
         row.stt,
         row.unit_name,
@@ -158,13 +159,14 @@ def _summary_row(ws: Worksheet, r: int, row: SummaryRow, with_change: bool, loca
         points_value(row.appraised_points),
         index_value(row.index),
         band_name(row.band, locale),
-        row.rank if row.ranked else label("not_ranked", locale),
+        rank,
     ]
     formats = ["0", None, POINTS_FORMAT, POINTS_FORMAT, INDEX_FORMAT, None, "0"]
     if with_change:
         values.append(index_value(row.change))
         formats.append(CHANGE_FORMAT)
-    values.append(row.reason)
+    notes = [text for text in (row.reason, survey_pending(row.survey_pending_max, locale)) if text]
+    values.append("; ".join(notes) or None)
     formats.append(None)
     for col, (value, fmt) in enumerate(zip(values, formats, strict=True), start=1):
         cell = ws.cell(row=r, column=col, value=value)
@@ -178,19 +180,27 @@ UNIT_HEADER_ROW = 4
 _INDENT = {"field": 0, "criterion": 1, "leaf": 2}
 
 
+UNIT_KEYS = (
+    "code",
+    "content",
+    "max_points",
+    "self",
+    "appraisal1",
+    "comment1",
+    "final_round",
+    "comment_final",
+    "final_points",
+    "evidence_count",
+    "na",
+)
+#: Column (1-based) of each header key of the unit sheet.
+UNIT_COLUMNS = {key: n for n, key in enumerate(UNIT_KEYS, start=1)}
+_COL = UNIT_COLUMNS
+_NCOLS = len(UNIT_KEYS)
+
+
 def unit_headers(locale: str = "vi") -> list[str]:
-    keys = [
-        "code",
-        "content",
-        "max_points",
-        "self",
-        "appraisal1",
-        "final_points",
-        "comment",
-        "evidence_count",
-        "na",
-    ]
-    return [label(key, locale) for key in keys]
+    return [label(key, locale) for key in UNIT_KEYS]
 
 
 def unit_workbook(
@@ -202,22 +212,23 @@ def unit_workbook(
     basis_note: str = "",
     locale: str = "vi",
 ) -> bytes:
-    """Every item of one unit, fields and criteria in bold with their subtotals; then bonus and
-    penalty when any, the total (which includes them), the applicable maximum, the index, the class."""
+    """Every item of one unit, fields and criteria in bold with their subtotals: max, self points,
+    each appraisal round with its comment, the points counted; then bonus and penalty when any, the
+    total (which includes them), the applicable maximum, the survey points still pending, the
+    index and the class."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = sheet_title(label("unit_sheet", locale), set())
     headers = unit_headers(locale)
-    ncols = len(headers)
     title = f"{label('unit_title', locale)}: {unit_name}"
-    _write_titles(ws, ncols, title, period_name, status_note(provisional, basis_note, locale), provisional)
+    _write_titles(ws, _NCOLS, title, period_name, status_note(provisional, basis_note, locale), provisional)
     write_header(ws, UNIT_HEADER_ROW, headers)
 
     r = UNIT_HEADER_ROW
     for item in rows:
         r += 1
-        _unit_item_row(ws, r, item)
+        _unit_item_row(ws, r, item, locale)
     last_item = r
 
     # items, then + bonus and − penalty, then the total that includes them (SheetResult.points)
@@ -228,25 +239,59 @@ def unit_workbook(
         adjustments.append((label("penalty", locale), totals.penalty))
     for text, amount in adjustments:
         r += 1
-        _summary_line(ws, r, text, 6, points_value(amount), POINTS_FORMAT)
+        _summary_line(ws, r, text, _COL["final_points"], points_value(amount), POINTS_FORMAT)
     r += 1
     _points_line(
-        ws, r, label("total", locale), totals.max_points, totals.self_points, totals.appraisal1, totals.final
+        ws,
+        r,
+        label("total", locale),
+        {
+            "max_points": totals.max_points,
+            "self": totals.self_points,
+            "appraisal1": totals.appraisal1,
+            "final_round": totals.final_round,
+            "final_points": totals.final,
+        },
     )
     r += 1
     _summary_line(
-        ws, r, label("applicable_max", locale), 3, points_value(totals.applicable_max), POINTS_FORMAT
+        ws,
+        r,
+        label("applicable_max", locale),
+        _COL["max_points"],
+        points_value(totals.applicable_max),
+        POINTS_FORMAT,
     )
+    if totals.survey_pending_max > 0:
+        r += 1
+        _summary_line(
+            ws,
+            r,
+            label("survey_pending_total", locale),
+            _COL["max_points"],
+            points_value(totals.survey_pending_max),
+            POINTS_FORMAT,
+        )
     r += 1
-    _summary_line(ws, r, label("index", locale), 6, index_value(totals.index), INDEX_FORMAT)
+    if totals.index is None:
+        text = label("no_index", locale) + (f": {totals.reason}" if totals.reason else "")
+        _summary_line(ws, r, label("index", locale), _COL["final_points"], text, "General")
+    else:
+        _summary_line(
+            ws, r, label("index", locale), _COL["final_points"], index_value(totals.index), INDEX_FORMAT
+        )
+        notes = [t for t in (totals.reason, survey_pending(totals.survey_pending_max, locale)) if t]
+        ws.cell(row=r, column=_COL["comment_final"], value="; ".join(notes) or None)
     r += 1
-    _summary_line(ws, r, label("band", locale), 6, band_name(totals.band, locale), "General")
+    _summary_line(
+        ws, r, label("band", locale), _COL["final_points"], band_name(totals.band, locale) or None, "General"
+    )
 
-    set_widths(ws, [9, 60, 10, 11, 11, 11, 36, 12, 10])
+    set_widths(ws, [9, 56, 10, 11, 11, 30, 11, 30, 11, 12, 10])
     setup_print(
         ws,
         UNIT_HEADER_ROW,
-        ncols,
+        _NCOLS,
         r,
         landscape=True,
         footer=label("page", locale),
@@ -255,7 +300,8 @@ def unit_workbook(
     return to_bytes(wb)
 
 
-_UNIT_ALIGNS = [WRAP, WRAP, NUMBER, NUMBER, NUMBER, NUMBER, WRAP, CENTER, CENTER]
+_UNIT_ALIGNS = [WRAP, WRAP, NUMBER, NUMBER, NUMBER, WRAP, NUMBER, WRAP, NUMBER, CENTER, CENTER]
+_POINT_KEYS = ("max_points", "self", "appraisal1", "final_round", "final_points")
 
 
 def _summary_line(ws: Worksheet, r: int, text: str, col: int, value: object, fmt: str) -> None:
@@ -264,30 +310,39 @@ def _summary_line(ws: Worksheet, r: int, text: str, col: int, value: object, fmt
     ws.cell(row=r, column=col, value=value).number_format = fmt
 
 
-def _points_line(ws: Worksheet, r: int, name: str, *points: Decimal | None) -> None:
+def _points_line(ws: Worksheet, r: int, name: str, points: dict[str, Decimal | None]) -> None:
     style_row(ws, r, _UNIT_ALIGNS, BOLD_FONT)
     ws.cell(row=r, column=2, value=name)
-    for col, value in enumerate(points, start=3):
-        cell = ws.cell(row=r, column=col, value=points_value(value))
+    for key, value in points.items():
+        cell = ws.cell(row=r, column=_COL[key], value=points_value(value))
         cell.number_format = POINTS_FORMAT
-    for col in range(1, 10):
+    for col in range(1, _NCOLS + 1):
         ws.cell(row=r, column=col).fill = FIELD_FILL
 
 
-def _unit_item_row(ws: Worksheet, r: int, item: UnitItemRow) -> None:
+def _unit_item_row(ws: Worksheet, r: int, item: UnitItemRow, locale: str) -> None:
     bold = item.level != "leaf"
     style_row(ws, r, _UNIT_ALIGNS, BOLD_FONT if bold else BODY_FONT)
-    ws.cell(row=r, column=1, value=item.code)
-    name_cell = ws.cell(row=r, column=2, value=item.name)
+    ws.cell(row=r, column=_COL["code"], value=item.code)
+    name_cell = ws.cell(row=r, column=_COL["content"], value=item.name)
     name_cell.alignment = Alignment(wrap_text=True, vertical="top", indent=_INDENT[item.level])
-    for col, value in ((3, item.max_points), (4, item.self_points), (5, item.appraisal1), (6, item.final)):
-        cell = ws.cell(row=r, column=col, value=points_value(value))
+    values = {
+        "max_points": item.max_points,
+        "self": item.self_points,
+        "appraisal1": item.appraisal1,
+        "final_round": item.final_round,
+        "final_points": item.final,
+    }
+    for key, value in values.items():
+        cell = ws.cell(row=r, column=_COL[key], value=points_value(value))
         cell.number_format = POINTS_FORMAT
-    ws.cell(row=r, column=7, value=item.comment or None)
-    ws.cell(row=r, column=8, value=item.evidence_count).number_format = "0"
-    ws.cell(row=r, column=9, value=NA_MARK if item.na else None)
+    ws.cell(row=r, column=_COL["comment1"], value=item.comment1 or None)
+    final_comment = item.comment_final or (label("survey_pending_item", locale) if item.pending else "")
+    ws.cell(row=r, column=_COL["comment_final"], value=final_comment or None)
+    ws.cell(row=r, column=_COL["evidence_count"], value=item.evidence_count).number_format = "0"
+    ws.cell(row=r, column=_COL["na"], value=NA_MARK if item.na else None)
     if item.level == "field":
-        for col in range(1, 10):
+        for col in range(1, _NCOLS + 1):
             ws.cell(row=r, column=col).fill = FIELD_FILL
 
 
@@ -340,6 +395,7 @@ def appraisal_log_workbook(rows: Sequence[AuditRow], title: str = "", locale: st
 
 
 __all__ = [
+    "UNIT_COLUMNS",
     "appraisal_log_workbook",
     "log_headers",
     "status_note",

@@ -21,6 +21,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.scoring.fmt import round_index
+
 #: Two decimals always; a third only when it is not zero (0.125 points exist, 17.5 shows 17.50).
 POINTS_FORMAT = "0.00#"
 INDEX_FORMAT = "0.00"
@@ -52,7 +54,7 @@ def index_value(value: Decimal | None) -> float | None:
     """The published index: two decimals, half-up, the same digits as `fmt_index` in chat."""
     if value is None:
         return None
-    return float(value.quantize(_TWO_PLACES, rounding=ROUND_HALF_UP))
+    return float(round_index(value))
 
 
 def points_value(value: Decimal | None) -> float | None:

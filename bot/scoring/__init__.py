@@ -4,18 +4,21 @@ Pure Python and pydantic, no aiogram, no SQLAlchemy, so every screen, export and
 same arithmetic and it can be tested without a bot.
 """
 
-from bot.scoring.bands import DEFAULT_BANDS, ClassBand, bands_from_config, classify
+from bot.scoring.bands import DEFAULT_BANDS, ClassBand, Grade, bands_from_config, grade
+from bot.scoring.codes import code_key
 from bot.scoring.gaps import (
+    Comparison,
     FieldComparison,
     ItemGap,
     change_since,
-    compare_fields,
+    compare,
     group_average,
+    group_averages,
     item_gaps,
+    item_indexes,
 )
 from bot.scoring.loader import (
     CriteriaError,
-    code_key,
     load_criteria_set,
     parse_criteria_set,
     summary,
@@ -23,7 +26,7 @@ from bot.scoring.loader import (
 )
 from bot.scoring.model import CriteriaSet, Criterion, FieldArea, Leaf, RuleKind
 from bot.scoring.numbers import InputError, ParsedNumber, parse_number
-from bot.scoring.ranking import RankEntry, RankRow, awards, rank_group
+from bot.scoring.ranking import Awards, RankEntry, RankRow, awards, rank_group
 from bot.scoring.rules import Answer, choices, expects_text, reachable_max, score_answer, score_survey
 from bot.scoring.sheet import (
     Basis,
@@ -31,6 +34,7 @@ from bot.scoring.sheet import (
     FieldResult,
     LeafResult,
     LeafScore,
+    Part,
     SheetResult,
     compute_sheet,
     fmt_index,
@@ -41,8 +45,10 @@ from bot.scoring.sheet import (
 __all__ = [
     "DEFAULT_BANDS",
     "Answer",
+    "Awards",
     "Basis",
     "ClassBand",
+    "Comparison",
     "CriteriaError",
     "CriteriaSet",
     "Criterion",
@@ -50,12 +56,14 @@ __all__ = [
     "FieldArea",
     "FieldComparison",
     "FieldResult",
+    "Grade",
     "InputError",
     "ItemGap",
     "Leaf",
     "LeafResult",
     "LeafScore",
     "ParsedNumber",
+    "Part",
     "RankEntry",
     "RankRow",
     "RuleKind",
@@ -64,16 +72,18 @@ __all__ = [
     "bands_from_config",
     "change_since",
     "choices",
-    "classify",
     "code_key",
-    "compare_fields",
+    "compare",
     "compute_sheet",
     "expects_text",
     "fmt_index",
     "fmt_points",
+    "grade",
     "group_average",
+    "group_averages",
     "index_of",
     "item_gaps",
+    "item_indexes",
     "load_criteria_set",
     "parse_criteria_set",
     "parse_number",

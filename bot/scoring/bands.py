@@ -1,9 +1,12 @@
 """Classification of an index into named bands (Xuất sắc, Tốt, Khá, Trung bình, Yếu).
 
 Provinces set their own cut points per period; the default is the one in Hà Nam's 2018 plan
-(seed 001), which matches the BTTTT A-E scale: ≥ 90, 80-<90, 65-<80, 50-<65, < 50. Comparison is on
-the full-precision index, so 89.996 is Tốt even though it is shown as "90,00": screens must classify
-the stored index, never the rounded text.
+(seed 001), which matches the BTTTT A-E scale: ≥ 90, 80-<90, 65-<80, 50-<65, < 50.
+
+The class is decided on the *published* index (rounded half-up to two decimals), so what a person
+reads and the class next to it never contradict each other: 89.996 is published "90,00" and is
+Xuất sắc. `grade` is the one function that gives both; ranking order still uses full precision
+(bot/scoring/ranking.py).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from bot.scoring.fmt import round_index
 
 
 def _decimal(value: object) -> Decimal:
@@ -44,12 +49,22 @@ DEFAULT_BANDS: tuple[ClassBand, ...] = (
 )
 
 
-def classify(index: Decimal, bands: tuple[ClassBand, ...] = DEFAULT_BANDS) -> ClassBand:
-    """The first band (highest first) whose min the index reaches; the last band catches the rest."""
-    for band in bands:
-        if index >= band.min:
-            return band
-    return bands[-1]
+@dataclass(frozen=True)
+class Grade:
+    """What is published for an index: `published` (two decimals, half-up) and its class `band`;
+    `index` is the full-precision value, kept for ranking order."""
+
+    index: Decimal
+    published: Decimal
+    band: ClassBand
+
+
+def grade(index: Decimal, bands: tuple[ClassBand, ...] = DEFAULT_BANDS) -> Grade:
+    """The published index and its class: the first band (highest first) whose min the published
+    value reaches; the last band catches the rest."""
+    published = round_index(index)
+    band = next((b for b in bands if published >= b.min), bands[-1])
+    return Grade(index, published, band)
 
 
 def bands_from_config(items: Iterable[Mapping[str, Any]]) -> tuple[ClassBand, ...]:

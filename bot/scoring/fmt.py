@@ -40,9 +40,13 @@ def fmt_points(value: Decimal, locale: Locale | str = "vi") -> str:
     return _localise(canonical(value), locale)
 
 
+def round_index(value: Decimal) -> Decimal:
+    """The published form of an index (or of a difference of indexes): two decimals, half-up.
+    89.995 → 90.00, 89.994999 → 89.99. The class is decided on this value (`bands.grade`)."""
+    rounded = value.quantize(_TWO_PLACES, rounding=ROUND_HALF_UP)
+    return Decimal("0.00") if rounded == 0 else rounded
+
+
 def fmt_index(value: Decimal, locale: Locale | str = "vi") -> str:
     """An index with exactly two decimals, half-up ("87,12" in Vietnamese, "87.12" in English)."""
-    rounded = value.quantize(_TWO_PLACES, rounding=ROUND_HALF_UP)
-    if rounded == 0:
-        rounded = Decimal("0.00")
-    return _localise(format(rounded, "f"), locale)
+    return _localise(format(round_index(value), "f"), locale)

@@ -9,7 +9,6 @@ typed the file can find it.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -40,20 +39,6 @@ class CriteriaError(ValueError):
         self.source = source
         head = f"{source}: " if source else ""
         super().__init__(head + "; ".join(self.errors))
-
-
-_TOKEN = re.compile(r"[0-9]+|[^\W\d_]+")
-
-
-def code_key(code: str) -> tuple[tuple[int, int, str], ...]:
-    """Natural sort key for item codes: "1.9" < "1.10" < "2", "3.2a" after "3.2"."""
-    key: list[tuple[int, int, str]] = []
-    for token in _TOKEN.findall(code):
-        if token.isdigit():
-            key.append((0, int(token), ""))
-        else:
-            key.append((1, 0, token.casefold()))
-    return tuple(key)
 
 
 class _DecimalSafeLoader(yaml.SafeLoader):

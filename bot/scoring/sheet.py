@@ -2,7 +2,13 @@
 
 This is the one implementation behind progress screens, appraisal queues, rankings and exports
 (SPEC §4): index = achieved / applicable max × 100, where items accepted as not applicable leave
-both sums, and survey items (when the period has a survey) are in both.
+both sums.
+
+Survey items (rule kind `survey`, điều tra xã hội học) are entered by the secretariat, never by the
+unit. Once entered for a unit, a survey item counts in both sums on every basis. Until then it is
+*pending*: left out of both sums, and the sheet says how many points are pending
+(`SheetResult.survey_pending_max`) so that every screen can say what the index is based on
+(docs/criteria.md, "How the index is computed").
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ class Basis(StrEnum):
     - APPRAISED: per leaf the latest appraiser value (final, else appraisal 1), else the unit's
       points; N/A counts when accepted, or claimed and not decided yet (work in progress).
     - FINAL: final, else appraisal 1; N/A only when accepted (what is published).
+
+    Survey items take the entered survey result on every basis.
     """
 
     SELF = "self"
@@ -54,6 +62,16 @@ class LeafResult:
     points: Decimal
     answered: bool
     na: bool
+    survey: bool = False
+    pending: bool = False  # a survey item not entered yet: out of both sums
+
+
+@dataclass(frozen=True)
+class Part:
+    """Points and applicable maximum of one component of a sheet (appraised items, survey)."""
+
+    points: Decimal = ZERO
+    applicable_max: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,7 @@ class CriterionResult:
     applicable_max: Decimal
     index: Decimal
     leaves: list[str] = field(default_factory=list)
+    pending_max: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -78,10 +97,15 @@ class FieldResult:
     answered: int
     leaf_count: int
     criteria: list[CriterionResult] = field(default_factory=list)
+    pending_max: Decimal = ZERO
 
 
 @dataclass(frozen=True)
 class SheetResult:
+    """`points` = appraised + survey points + bonus − penalty (never below 0); `applicable_max` =
+    appraised + entered survey maxima; `answered`/`leaf_count` count the items the unit answers
+    (survey items are not among them)."""
+
     points: Decimal
     max_points: Decimal
     applicable_max: Decimal
@@ -92,6 +116,13 @@ class SheetResult:
     leaf_count: int
     fields: list[FieldResult] = field(default_factory=list)
     leaves: dict[str, LeafResult] = field(default_factory=dict)
+    appraised: Part = field(default_factory=Part)  # the non-survey items
+    survey: Part = field(default_factory=Part)  # survey items entered so far
+    survey_pending_max: Decimal = ZERO  # max points of survey items not entered yet
+
+    @property
+    def survey_pending(self) -> bool:
+        return self.survey_pending_max > 0
 
     def field_by_code(self, code: str) -> FieldResult | None:
         for result in self.fields:
@@ -113,7 +144,7 @@ def index_of(points: Decimal, applicable_max: Decimal) -> Decimal:
 def _value_and_na(leaf: Leaf, score: LeafScore, basis: Basis) -> tuple[Decimal | None, bool]:
     if isinstance(leaf.rule, SurveyRule):
         # Survey items have no self-score: whatever the secretariat entered counts on every basis.
-        value = next((v for v in (score.final, score.appraisal1, score.self_points) if v is not None), None)
+        value = score.final if score.final is not None else score.appraisal1
     elif basis is Basis.SELF:
         value = score.self_points
     elif basis is Basis.APPRAISED:
@@ -152,9 +183,10 @@ def compute_sheet(
     include_survey: bool = True,
 ) -> SheetResult:
     """Totals of one sheet. Leaves without a score count 0 and stay in the applicable max (an
-    unanswered item is a lost item, not an N/A one). Stored points are clamped to [0, leaf max] so
-    that a later correction of a max cannot give an index over 100. Bonus and penalty are capped,
-    apply to the overall total only, and the total never goes below 0.
+    unanswered item is a lost item, not an N/A one), except survey items, which are pending until
+    entered. Stored points are clamped to [0, leaf max] so that a later correction of a max cannot
+    give an index over 100. Bonus and penalty are capped, apply to the overall total only, and the
+    total never goes below 0.
 
     `include_survey=False` leaves survey items out of the sheet altogether, for periods without a
     survey component."""
@@ -163,17 +195,20 @@ def compute_sheet(
     fields: list[FieldResult] = []
     leaves: dict[str, LeafResult] = {}
     empty = LeafScore()
+    appraised_points = appraised_max = survey_points = survey_max = pending_total = ZERO
     for field_area in cs.fields:
         criteria: list[CriterionResult] = []
-        f_points = f_max = f_applicable = ZERO
+        f_points = f_max = f_applicable = f_pending = ZERO
         f_answered = f_count = 0
         for criterion in field_area.criteria:
-            c_points = c_max = c_applicable = ZERO
+            c_points = c_max = c_applicable = c_pending = ZERO
             codes: list[str] = []
             for leaf in criterion.leaves():
-                if not include_survey and isinstance(leaf.rule, SurveyRule):
+                survey = isinstance(leaf.rule, SurveyRule)
+                if survey and not include_survey:
                     continue
                 value, na = _value_and_na(leaf, scores.get(leaf.code, empty), basis)
+                pending = survey and value is None and not na
                 points = ZERO if na or value is None else max(ZERO, min(value, leaf.max_points))
                 answered = na or value is not None
                 leaves[leaf.code] = LeafResult(
@@ -185,14 +220,26 @@ def compute_sheet(
                     points=points,
                     answered=answered,
                     na=na,
+                    survey=survey,
+                    pending=pending,
                 )
                 codes.append(leaf.code)
                 c_points += points
                 c_max += leaf.max_points
-                if not na:
+                if pending:
+                    c_pending += leaf.max_points
+                elif not na:
                     c_applicable += leaf.max_points
-                f_answered += answered
-                f_count += 1
+                    if survey:
+                        survey_max += leaf.max_points
+                    else:
+                        appraised_max += leaf.max_points
+                if survey:
+                    survey_points += points
+                else:
+                    appraised_points += points
+                    f_answered += answered
+                    f_count += 1
             if not codes:
                 continue
             criteria.append(
@@ -204,13 +251,16 @@ def compute_sheet(
                     applicable_max=c_applicable,
                     index=index_of(c_points, c_applicable),
                     leaves=codes,
+                    pending_max=c_pending,
                 )
             )
             f_points += c_points
             f_max += c_max
             f_applicable += c_applicable
+            f_pending += c_pending
         if not criteria:
             continue
+        pending_total += f_pending
         fields.append(
             FieldResult(
                 code=field_area.code,
@@ -222,11 +272,11 @@ def compute_sheet(
                 answered=f_answered,
                 leaf_count=f_count,
                 criteria=criteria,
+                pending_max=f_pending,
             )
         )
-    leaf_points = sum((f.points for f in fields), ZERO)
-    applicable = sum((f.applicable_max for f in fields), ZERO)
-    total = max(ZERO, leaf_points + bonus - penalty)
+    applicable = appraised_max + survey_max
+    total = max(ZERO, appraised_points + survey_points + bonus - penalty)
     return SheetResult(
         points=total,
         max_points=sum((f.max_points for f in fields), ZERO),
@@ -238,4 +288,7 @@ def compute_sheet(
         leaf_count=sum(f.leaf_count for f in fields),
         fields=fields,
         leaves=leaves,
+        appraised=Part(appraised_points, appraised_max),
+        survey=Part(survey_points, survey_max),
+        survey_pending_max=pending_total,
     )

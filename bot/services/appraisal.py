@@ -30,6 +30,7 @@ from bot.db.models import (
     Unit,
 )
 from bot.i18n import translate
+from bot.scoring.codes import code_key
 from bot.scoring.fmt import canonical, fmt_points
 from bot.scoring.model import CriteriaSet, Criterion, FieldArea, Leaf, SurveyRule
 from bot.scoring.rules import Answer, score_answer
@@ -202,10 +203,6 @@ async def backlog(
             )
     result.sort(key=lambda q: (q.since, q.unit_code, code_key(q.item_code)))
     return result
-
-
-def code_key(code: str) -> tuple[int | str, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in code.split("."))
 
 
 @dataclass(frozen=True)

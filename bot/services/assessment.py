@@ -36,13 +36,14 @@ from bot.i18n import translate
 from bot.scoring.fmt import canonical
 from bot.scoring.model import CriteriaSet, Criterion, FieldArea, Leaf, SurveyRule
 from bot.scoring.rules import Answer, score_answer
-from bot.scoring.sheet import Basis, LeafScore, SheetResult, compute_sheet
+from bot.scoring.sheet import Basis, SheetResult
 from bot.services import audit
 from bot.services.actor import Actor
 from bot.services.agencies import leaf_agencies
 from bot.services.errors import ServiceError
 from bot.services.outbox import enqueue
 from bot.services.periods import criteria_for, get_or_create_assessment
+from bot.services.ranking import sheet_of
 from bot.services.recipients import agency_people, unit_people
 from bot.services.tx import use_case
 from bot.text import esc, visible
@@ -80,11 +81,9 @@ class Sheet:
         return leaf
 
     def result(self) -> SheetResult:
-        scores = {
-            code: LeafScore(self_points=item.self_points, na_claimed=item.na_claimed)
-            for code, item in self.items.items()
-        }
-        return compute_sheet(self.criteria, scores, Basis.SELF, include_survey=False)
+        """The self-assessed totals, by the same function as every ranking and export (survey
+        results entered by the secretariat count; those not entered yet are pending)."""
+        return sheet_of(self.criteria, self.period, self.assessment, self.items.values(), Basis.SELF)
 
 
 def _now(now: datetime | None) -> datetime:

@@ -220,10 +220,12 @@ async def _published(session: AsyncSession, period: Period) -> None:
             continue
         ranked = sum(1 for r in result.rows if r.ranked)
         for row in result.rows:
+            if row.published is None:
+                continue  # no result to announce: the sheet was never submitted
             for person in await unit_people(session, row.unit_id):
                 locale = person.language or "vi"
-                band = row.band.name_en if locale == "en" else row.band.name_vi
-                if row.ranked:
+                if row.ranked and row.band is not None:
+                    band = row.band.name_en if locale == "en" else row.band.name_vi
                     text = translate(
                         person.language,
                         N_(
@@ -232,7 +234,7 @@ async def _published(session: AsyncSession, period: Period) -> None:
                         ),
                         year=period.year,
                         unit=esc(row.name),
-                        index=fmt_index(row.index, locale),
+                        index=fmt_index(row.published, locale),
                         band=esc(band),
                         rank=row.rank,
                         n=ranked,
@@ -247,7 +249,7 @@ async def _published(session: AsyncSession, period: Period) -> None:
                         ),
                         year=period.year,
                         unit=esc(row.name),
-                        index=fmt_index(row.index, locale),
+                        index=fmt_index(row.published, locale),
                     )
                 key = f"{_stamp(period, 'published')}:{row.unit_id}:{person.id}"
                 await enqueue(session, person.id, person.telegram_id, "published", text, key)

@@ -353,6 +353,7 @@ async def fill_sheet(
             if isinstance(leaf.rule, SurveyRule):
                 share = Decimal(str(round(min(1.0, max(0.3, rng.gauss(quality, 0.08))), 4)))
                 points = (leaf.max_points * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                # Where the secretariat's survey entry puts it (bot/services/survey.py): both columns.
                 session.add(
                     ItemScore(
                         assessment_id=assessment.id,
@@ -361,6 +362,9 @@ async def fill_sheet(
                         appraisal1_status=AppraisalStatus.ACCEPTED.value,
                         appraisal1_comment="Kết quả điều tra xã hội học do Sở Nội vụ tổng hợp.",
                         appraisal1_at=now,
+                        final_points=points,
+                        final_status=AppraisalStatus.ACCEPTED.value,
+                        final_at=now,
                     )
                 )
     assessment.last_item_code = last_code

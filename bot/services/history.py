@@ -206,5 +206,6 @@ async def rerank_history(session: AsyncSession, year: int, group_id: int) -> Non
         )
     }
     for h in rows:
-        h.rank, h.class_code = ranked[h.unit_id].rank, ranked[h.unit_id].band.code
+        band = ranked[h.unit_id].band
+        h.rank, h.class_code = ranked[h.unit_id].rank, band.code if band else None
     await session.flush()

@@ -2,7 +2,8 @@
 
 Every figure comes from the shared scoring core: rankings from `rank_period` (core) or, for large
 groups, `rank_period_sql` (proven equal by tests); a unit's sheet from `sheet_of`/`compute_sheet`;
-gaps and field comparisons from `bot.scoring.gaps`. Nothing here writes.
+the published index and class from `bands.grade`; gaps and comparisons (per field, criterion and
+sub-criterion, against the ranked units' averages) from `bot.scoring.gaps`. Nothing here writes.
 
 Who sees what: leaders and the secretariat see every unit's current results. A unit's own people
 (officer, unit head) see their unit's sheet, but not the group comparison or rank before
@@ -31,14 +32,15 @@ from bot.db.models import (
     RoleName,
     Unit,
 )
-from bot.scoring.bands import ClassBand, classify
+from bot.scoring.bands import ClassBand, Grade, grade
 from bot.scoring.gaps import (
-    FieldComparison,
+    Comparison,
     ItemGap,
     change_since,
-    compare_fields,
-    group_average,
+    compare,
+    group_averages,
     item_gaps,
+    item_indexes,
 )
 from bot.scoring.model import CriteriaSet
 from bot.scoring.ranking import RankRow, awards
@@ -48,7 +50,7 @@ from bot.services.actor import Actor, require
 from bot.services.errors import ServiceError
 from bot.services.names import fold
 from bot.services.periods import criteria_for, current_period, get_period
-from bot.services.ranking import RANKABLE, period_bands, rank_period, sheet_of
+from bot.services.ranking import period_bands, rank_period, sheet_of, standing
 
 VIEWERS = (RoleName.LEADER.value, RoleName.SECRETARIAT.value)
 UNIT_PEOPLE = (RoleName.OFFICER.value, RoleName.UNIT_HEAD.value)
@@ -213,6 +215,16 @@ class GroupSheets:
             self._cache[key] = sheet_of(cs, self.period, assessment, self.items.get(assessment.id, []), basis)
         return self._cache[key]
 
+    def ranked_sheets(self, basis: Basis) -> list[SheetResult]:
+        """The sheets of the ranked units (submitted, not flagged "not ranked"): the group averages
+        are theirs."""
+        sheets: list[SheetResult] = []
+        for unit in self.units:
+            sheet = self.sheet(unit, basis)
+            if sheet is not None and standing(self.assessments.get(unit.id))[1]:
+                sheets.append(sheet)
+        return sheets
+
 
 async def load_group_sheets(
     session: AsyncSession, period: Period, group_id: int, unit_ids: Sequence[int] | None = None
@@ -261,7 +273,7 @@ async def previous_indexes(session: AsyncSession, year: int, group_id: int) -> d
     if previous is None or previous.status != PeriodStatus.PUBLISHED.value:
         return {}
     rows_prev = await rank_period(session, previous, await _group(session, group_id), Basis.FINAL)
-    return {r.unit_id: r.index for r in rows_prev if r.ranked}
+    return {r.unit_id: r.index for r in rows_prev if r.ranked and r.index is not None}
 
 
 # ----------------------------------------------------------------------------- ranking
@@ -328,6 +340,10 @@ async def group_ranking(
                 if own_sheet is not None and chosen_sheet is not None:
                     self_points[unit.id] = own_sheet.points
                     basis_points[unit.id] = chosen_sheet.points
+    # A sheet not submitted has no result: its partial points are not published either.
+    with_result = {r.unit_id for r in rows if r.has_result}
+    self_points = {u: p for u, p in self_points.items() if u in with_result}
+    basis_points = {u: p for u, p in basis_points.items() if u in with_result}
     previous = await previous_indexes(session, period.year, group.id)
     changes = {r.unit_id: change_since(r.index, previous.get(r.unit_id)) for r in rows if r.ranked}
     return RankingView(
@@ -351,22 +367,31 @@ async def group_ranking(
 
 @dataclass(frozen=True)
 class GroupAwards:
+    """`rows` are proposed; `council` are tied at the cap, for the council to pick `seats` of."""
+
     group: GroupRef
     top_n: int
     threshold: Decimal
     status: ResultStatus
     basis: Basis
     rows: list[RankRow]
+    council: list[RankRow] = field(default_factory=list)
+    seats: int = 0
+
+
+def _first_set(*values: object) -> object:
+    """The first value that is configured; 0 is a configured value (N = 0 proposes nobody)."""
+    return next((v for v in values if v is not None and v != ""), None)
 
 
 def award_settings(period: Period, group: RankingGroup, unit_types: set[str]) -> tuple[int, Decimal]:
     """top N and threshold: the period's setting for the group, else the group's, else seed 001
-    (4 for departments, 2 for districts and communes; index ≥ 90)."""
+    (4 for departments, 2 for districts and communes; index ≥ 90). A configured 0 is kept."""
     config = ((period.settings or {}).get("awards") or {}).get(group.code) or {}
     default_n = 4 if unit_types and unit_types <= {"so"} else 2
-    top_n = config.get("top_n") or group.award_top_n or default_n
-    threshold = config.get("threshold") or group.award_threshold or Decimal(90)
-    return int(top_n), Decimal(str(threshold))
+    top_n = _first_set(config.get("top_n"), group.award_top_n, default_n)
+    threshold = _first_set(config.get("threshold"), group.award_threshold, Decimal(90))
+    return int(str(top_n)), Decimal(str(threshold))
 
 
 async def group_awards(session: AsyncSession, actor: Actor, year: int | None = None) -> list[GroupAwards]:
@@ -383,8 +408,18 @@ async def group_awards(session: AsyncSession, actor: Actor, year: int | None = N
             )
         )
         top_n, threshold = award_settings(period, group, types)
+        chosen = awards(view.rows, top_n, threshold)
         result.append(
-            GroupAwards(ref, top_n, threshold, view.status, view.basis, awards(view.rows, top_n, threshold))
+            GroupAwards(
+                ref,
+                top_n,
+                threshold,
+                view.status,
+                view.basis,
+                chosen.proposed,
+                chosen.council,
+                chosen.seats,
+            )
         )
     return result
 
@@ -456,6 +491,10 @@ async def cycle_progress(session: AsyncSession, actor: Actor, year: int | None =
 
 @dataclass(frozen=True)
 class UnitDetail:
+    """A unit's results. `has_result` is False until its sheet is submitted: then there is no index
+    and no class (`grade` None), only the points so far and the reason. A unit flagged "not ranked"
+    has its index but no class (`grade.band` is not shown: `band` None)."""
+
     unit_id: int
     code: str
     name: str
@@ -467,16 +506,24 @@ class UnitDetail:
     assessment_status: str
     sheet: SheetResult | None
     self_sheet: SheetResult | None
-    band: ClassBand | None
+    grade: Grade | None
     shows_group: bool  # False: a unit's own people before publication (no rank, no averages)
+    has_result: bool = False
     rank: int | None = None
     ranked: bool = False
     reason: str = ""
     ranked_count: int = 0
     previous_index: Decimal | None = None
     change: Decimal | None = None
-    fields: list[FieldComparison] = field(default_factory=list)
+    fields: list[Comparison] = field(default_factory=list)
     gaps: list[ItemGap] = field(default_factory=list)
+
+    @property
+    def band(self) -> ClassBand | None:
+        """The class: only for a result that is not flagged "not ranked"."""
+        if self.grade is None or (self.reason.startswith("not_ranked")):
+            return None
+        return self.grade.band
 
 
 async def _previous_sheet(session: AsyncSession, year: int, unit: Unit) -> SheetResult | None:
@@ -488,49 +535,6 @@ async def _previous_sheet(session: AsyncSession, year: int, unit: Unit) -> Sheet
     return sheets.sheet(unit, Basis.FINAL)
 
 
-async def _sql_field_averages(
-    session: AsyncSession, period: Period, group: RankingGroup, basis: Basis
-) -> dict[str, Decimal | None]:
-    """Each field's group average over the rankable units, from SQL sums (large groups)."""
-    sets = await ranking_sql.group_sets(session, period, group)
-    totals: dict[int, dict[str, ranking_sql.FieldTotal]] = {}
-    for cs, types in ranking_sql.by_content(sets):
-        totals.update(
-            await ranking_sql.field_totals(session, period, cs, types, group.id, basis, sorted(RANKABLE))
-        )
-    # Summed in unit code order like the core path, so the averages agree to the last digit.
-    codes = dict(list(await session.execute(select(Unit.id, Unit.code).where(Unit.group_id == group.id))))
-    indexes: dict[str, list[Decimal]] = {}
-    for unit_id in sorted(totals, key=lambda u: (codes.get(u, ""), u)):
-        for code, total in totals[unit_id].items():
-            if total.applicable_max > 0:
-                indexes.setdefault(code, []).append(total.index)
-    return {code: group_average(values) for code, values in indexes.items()}
-
-
-def _compare(
-    sheet: SheetResult, averages: dict[str, Decimal | None], previous: SheetResult | None
-) -> list[FieldComparison]:
-    """`compare_fields` with the group averages given (the SQL path): same rules, same numbers."""
-    result: list[FieldComparison] = []
-    for field_result in sheet.fields:
-        own = field_result.index if field_result.applicable_max > 0 else None
-        before_field = previous.field_by_code(field_result.code) if previous else None
-        before = before_field.index if before_field and before_field.applicable_max > 0 else None
-        average = averages.get(field_result.code)
-        result.append(
-            FieldComparison(
-                code=field_result.code,
-                name=field_result.name,
-                index=field_result.index,
-                group_average=average,
-                previous_index=before,
-                delta_vs_group=None if own is None or average is None else own - average,
-            )
-        )
-    return result
-
-
 async def unit_detail(
     session: AsyncSession,
     actor: Actor,
@@ -540,9 +544,10 @@ async def unit_detail(
     gap_limit: int = GAP_LIMIT,
     engine: Engine = "auto",
 ) -> UnitDetail:
-    """A unit's fields against the group average and last year, its class and rank, and the items
-    that lost the most points (seed 004: what to fix first). Large groups (see `group_ranking`)
-    take the rank and the field averages from SQL sums instead of every sheet of the group."""
+    """A unit's fields, criteria and sub-criteria against the group average (ranked units) and last
+    year, its index, class and rank, and the items that lost the most points (seed 004: what to fix
+    first). Large groups (see `group_ranking`) take the rank and the averages from SQL sums instead
+    of every sheet of the group."""
     unit = await session.get(Unit, unit_id)
     if unit is None:
         raise ServiceError("not_found", what="unit", key=unit_id)
@@ -553,15 +558,16 @@ async def unit_detail(
     shows_group = can_view_all(actor) or status is ResultStatus.FINAL
     group = await session.get(RankingGroup, unit.group_id) if unit.group_id is not None else None
     ref = GroupRef(group.id, group.code, group.name) if group else None
-    compare = group is not None and shows_group
-    use_sql = compare and group is not None and await _use_sql(session, period, group.id, engine)
-    if compare and not use_sql and group is not None:
+    compare_group = group is not None and shows_group
+    use_sql = compare_group and group is not None and await _use_sql(session, period, group.id, engine)
+    if compare_group and not use_sql and group is not None:
         sheets = await load_group_sheets(session, period, group.id)
     else:
         sheets = await load_group_sheets(session, period, unit.group_id or 0, [unit.id])
     sheet = sheets.sheet(unit, basis)
     self_sheet = sheets.sheet(unit, Basis.SELF)
     assessment = sheets.assessments.get(unit.id)
+    has_result, _ranked, reason = standing(assessment)
     detail = UnitDetail(
         unit_id=unit.id,
         code=unit.code,
@@ -574,30 +580,26 @@ async def unit_detail(
         assessment_status=assessment.status if assessment else AssessmentStatus.NOT_STARTED.value,
         sheet=sheet,
         self_sheet=self_sheet,
-        band=classify(sheet.index, period_bands(period)) if sheet else None,
+        grade=grade(sheet.index, period_bands(period)) if sheet is not None and has_result else None,
         shows_group=shows_group,
+        has_result=has_result,
+        reason=reason,
     )
     if sheet is None:
         return detail
     previous_sheet = await _previous_sheet(session, period.year, unit)
     previous_index: Decimal | None = previous_sheet.index if previous_sheet else None
+    previous = item_indexes(previous_sheet) if previous_sheet else {}
+    averages: dict[str, Decimal] = {}
     rank: RankRow | None = None
     ranked_count = 0
-    fields = compare_fields(sheet, [], previous_sheet)
-    if compare and group is not None:
+    if compare_group and group is not None:
         if use_sql:
             rows = await ranking_sql.rank_period_sql(session, period, group, basis)
-            fields = _compare(sheet, await _sql_field_averages(session, period, group, basis), previous_sheet)
+            averages = await ranking_sql.item_averages(session, period, group, basis)
         else:
             rows = await rank_period(session, period, group, basis)
-            group_sheets = [
-                other_sheet
-                for other in sheets.units
-                if (a := sheets.assessments.get(other.id)) is not None
-                and a.status in RANKABLE
-                and (other_sheet := sheets.sheet(other, basis)) is not None
-            ]
-            fields = compare_fields(sheet, group_sheets, previous_sheet)
+            averages = group_averages(item_indexes(s) for s in sheets.ranked_sheets(basis))
         rank = next((r for r in rows if r.unit_id == unit.id), None)
         ranked_count = sum(1 for r in rows if r.ranked)
         if previous_index is None:
@@ -606,10 +608,9 @@ async def unit_detail(
         detail,
         rank=rank.rank if rank else None,
         ranked=bool(rank and rank.ranked),
-        reason=rank.reason if rank else "",
         ranked_count=ranked_count,
         previous_index=previous_index,
-        change=change_since(sheet.index, previous_index),
-        fields=fields,
-        gaps=item_gaps(sheet, gap_limit),
+        change=change_since(sheet.index, previous_index) if has_result else None,
+        fields=compare(sheet, averages, previous),
+        gaps=item_gaps(sheet, gap_limit, averages),
     )

@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Assessment, AuditLog, Evidence, ItemScore, Unit
 from bot.reports.charts import progress_chart, ranking_chart_pages, unit_profile_chart
-from bot.reports.from_scoring import summary_rows, unit_item_rows, unit_totals
+from bot.reports.from_scoring import sum_known, summary_rows, unit_item_rows, unit_totals
+from bot.reports.labels import survey_pending
 from bot.reports.rows import AuditRow, ProgressCounts, SummaryRow
 from bot.reports.xlsx import appraisal_log_workbook, status_note, summary_workbook, unit_workbook
-from bot.scoring.bands import classify
+from bot.scoring.bands import grade
 from bot.scoring.sheet import Basis
 from bot.services.actor import Actor
 from bot.services.errors import ServiceError
@@ -37,7 +38,7 @@ from bot.services.leader import (
     result_basis,
     unit_detail,
 )
-from bot.services.ranking import period_bands
+from bot.services.ranking import period_bands, standing
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -132,7 +133,7 @@ def ranking_pngs_of(view: RankingView, locale: str = "vi") -> list[bytes]:
     title = note("ranking_title", locale, year=view.year, group=view.group.name)
     subtitle = status_note(view.provisional, basis_note(view.status, view.basis, locale), locale)
     # Ranked units and units flagged "not ranked"; unsubmitted sheets have no result to draw.
-    rows = [r for r in view.rows if r.ranked or r.reason.startswith("not_ranked")]
+    rows = [r for r in view.rows if r.has_result]
     return ranking_chart_pages(title, rows, view.bands, locale, subtitle)
 
 
@@ -162,11 +163,14 @@ async def progress_png(
 
 
 def profile_png_of(detail: UnitDetail, locale: str = "vi") -> bytes:
-    """The unit's fields against the group average (and last year when known)."""
-    if detail.sheet is None:
+    """The unit's fields against the group average (and last year when known); only for a result
+    (a sheet not submitted has no index to draw)."""
+    if detail.sheet is None or not detail.has_result:
         raise ServiceError("no_results", unit=detail.name)
     provisional = detail.status is not ResultStatus.FINAL
     subtitle = status_note(provisional, basis_note(detail.status, detail.basis, locale), locale)
+    if pending := survey_pending(detail.sheet.survey_pending_max, locale):
+        subtitle += f" · {pending}"
     return unit_profile_chart(detail.name, detail.fields, locale, subtitle)
 
 
@@ -194,7 +198,9 @@ async def unit_xlsx(
         raise ServiceError("no_results", unit=unit.name)
     items = sheets.items.get(assessment.id, [])
     appraisal1 = {i.item_code: i.appraisal1_points for i in items}
-    comments = {i.item_code: i.final_comment or i.appraisal1_comment or "" for i in items}
+    final_round = {i.item_code: i.final_points for i in items}
+    comments1 = {i.item_code: i.appraisal1_comment or "" for i in items}
+    comments_final = {i.item_code: i.final_comment or "" for i in items}
     evidence = await session.execute(
         select(ItemScore.item_code, func.count(Evidence.id))
         .join(Evidence, Evidence.item_score_id == ItemScore.id)
@@ -202,17 +208,20 @@ async def unit_xlsx(
         .group_by(ItemScore.item_code)
     )
     counts = {code: int(n) for code, n in evidence}
-    known = [v for v in appraisal1.values() if v is not None]
+    has_result, _ranked, reason = standing(assessment)
     totals = unit_totals(
         final,
-        classify(final.index, period_bands(period)),
+        grade(final.index, period_bands(period)) if has_result else None,
         own,
-        sum(known, Decimal(0)) if known else None,
+        sum_known(appraisal1.values()),
+        sum_known(final_round.values()),
+        flagged=reason.startswith("not_ranked"),
+        reason=reason_text(reason, locale) if reason else "",
     )
     data = unit_workbook(
         unit.name,
         period.name,
-        unit_item_rows(final, own, appraisal1, comments, counts),
+        unit_item_rows(final, own, appraisal1, final_round, comments1, comments_final, counts),
         totals,
         provisional=status is not ResultStatus.FINAL,
         basis_note=basis_note(status, basis, locale),

@@ -1,8 +1,8 @@
 """Rankings from the database through the one scoring core (SPEC §4).
 
-Each unit's sheet is computed by `compute_sheet` from its item scores, so the ranking a leader
-sees is the number an officer sees on the review screen. A SQL-aggregate fast path may come later;
-it must then be proven equal to this by tests.
+Each unit's sheet is computed by `compute_sheet` (through `sheet_of`) from its item scores, so the
+ranking a leader sees is the number an officer sees on the review screen. The SQL-aggregate path
+for large groups (`ranking_sql.py`) is proven equal to this by tests.
 """
 
 from __future__ import annotations
@@ -80,6 +80,21 @@ def sheet_of(
     )
 
 
+def standing(assessment: Assessment | None) -> tuple[bool, bool, str]:
+    """(has a result, ranked, reason) of a unit's sheet. A result needs a submitted sheet; a unit
+    flagged "not ranked" (seed 003) keeps its result but takes no rank. Reasons: "not_started",
+    "draft", "returned", "not_ranked[: why]"."""
+    if assessment is None:
+        return False, False, AssessmentStatus.NOT_STARTED.value
+    has_result = assessment.status in RANKABLE
+    if assessment.not_ranked:
+        why = assessment.not_ranked_reason
+        return has_result, False, "not_ranked" + (f": {why}" if why else "")
+    if not has_result:
+        return False, False, assessment.status
+    return True, True, ""
+
+
 def default_basis(period: Period) -> Basis:
     """What a ranking shows by default: final results once approved, else the latest appraised
     values (provisional)."""
@@ -91,8 +106,9 @@ def default_basis(period: Period) -> Basis:
 async def rank_period(
     session: AsyncSession, period: Period, group: RankingGroup, basis: Basis
 ) -> list[RankRow]:
-    """Every active unit of the group. Units that have not submitted, and units marked "not
-    ranked", are listed apart (rank None) with their current index and the reason."""
+    """Every active unit of the group. Units marked "not ranked" are listed apart (rank None, no
+    class) with their index and the reason; units that have not submitted are listed apart without
+    an index."""
     units = list(
         await session.scalars(
             select(Unit).where(Unit.group_id == group.id, Unit.active.is_(True)).order_by(Unit.code)
@@ -121,25 +137,26 @@ async def rank_period(
             except ServiceError:
                 continue  # a unit type the period does not assess
         assessment = assessments.get(unit.id)
-        if assessment is None:
-            entries.append(RankEntry(unit.id, unit.name, Decimal(0), False, "not_started", code=unit.code))
+        has_result, ranked, reason = standing(assessment)
+        if assessment is None or not has_result:
+            entries.append(RankEntry(unit.id, unit.name, None, False, reason, code=unit.code))
             continue
         sheet = sheet_of(sets[unit.unit_type], period, assessment, items.get(assessment.id, []), basis)
-        if assessment.not_ranked:
-            ranked, reason = (
-                False,
-                "not_ranked" + (f": {assessment.not_ranked_reason}" if assessment.not_ranked_reason else ""),
-            )
-        elif assessment.status not in RANKABLE:
-            ranked, reason = False, assessment.status
-        else:
-            ranked, reason = True, ""
         tie_break = None
         if isinstance(tie_field, str):
             field_result = sheet.field_by_code(tie_field)
             tie_break = field_result.points if field_result else None
         entries.append(
-            RankEntry(unit.id, unit.name, sheet.index, ranked, reason, tie_break=tie_break, code=unit.code)
+            RankEntry(
+                unit.id,
+                unit.name,
+                sheet.index,
+                ranked,
+                reason,
+                tie_break=tie_break,
+                code=unit.code,
+                survey_pending_max=sheet.survey_pending_max,
+            )
         )
     return rank_group(entries, period_bands(period), use_tie_break=bool(tie_field))
 

@@ -1,13 +1,17 @@
 """Per-unit totals by SQL aggregation, for rankings of large groups (3,300 communes × 50 items).
 
 The pure core (`compute_sheet`) builds every unit's whole sheet in Python: per field, per criterion,
-per leaf. A ranking needs only two numbers per unit: the points achieved and the applicable maximum.
-Points are stored as integer ten-thousandths (`bot.db.types.Points`), so `SUM` over item_scores is
-exact on SQLite and PostgreSQL; this module sums them with GROUP BY and hands the two sums to the
-core's own `index_of`, `classify` and `rank_group`. The per-leaf rules (which value counts on each
+per leaf. A ranking needs only a few numbers per unit: the points achieved, the applicable maximum
+and the survey points still pending. Points are stored as integer ten-thousandths
+(`bot.db.types.Points`), so `SUM` over item_scores is exact on SQLite and PostgreSQL; this module
+sums them with GROUP BY and hands the sums to the core's own `index_of` and `rank_group` (which
+grades with `bands.grade`). The per-leaf rules (which value counts on each
 basis, when N/A counts, clamping to [0, leaf max]) are the core's `_value_and_na`, written as SQL
 CASE expressions; tests/services/test_ranking_sql.py proves on generated data (hypothesis, both
 databases) that the result equals `rank_period`, the core path.
+
+The group averages of the gap analysis (per field, criterion and sub-criterion) come from the same
+CASE expressions grouped by item (`item_averages`), fed to the core's `gaps.group_averages`.
 
 Simple cases only: `supported()` is False when the period names a tie-break field (that needs
 per-field sums) or a leaf max has more than four decimals; callers then use the core.
@@ -18,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -38,12 +42,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db.models import AppraisalStatus, Assessment, ItemScore, Period, RankingGroup, Unit
 from bot.db.types import POINTS_SCALE
+from bot.scoring.gaps import group_averages
 from bot.scoring.model import CriteriaSet, SurveyRule
 from bot.scoring.ranking import RankEntry, RankRow, rank_group
 from bot.scoring.sheet import Basis, index_of
 from bot.services.errors import ServiceError
 from bot.services.periods import criteria_for
-from bot.services.ranking import RANKABLE, period_bands
+from bot.services.ranking import RANKABLE, period_bands, standing
 
 ZERO = Decimal(0)
 
@@ -54,12 +59,14 @@ SQL_MIN_UNITS = 200
 
 @dataclass(frozen=True)
 class UnitTotal:
-    """Totals of one assessment: leaf points (before bonus/penalty) and the applicable maximum."""
+    """Totals of one assessment: leaf points (before bonus/penalty), the applicable maximum and the
+    survey points not entered yet (SheetResult.survey_pending_max)."""
 
     leaf_points: Decimal
     applicable_max: Decimal
     points: Decimal  # with the capped bonus and penalty, never below 0 (SheetResult.points)
     index: Decimal
+    survey_pending_max: Decimal = ZERO
 
 
 def _scaled(value: Decimal) -> int | None:
@@ -68,19 +75,26 @@ def _scaled(value: Decimal) -> int | None:
     return int(scaled) if scaled == scaled.to_integral_value() else None
 
 
-LeafRow = tuple[str, int, bool, bool, str]  # code, max (ten-thousandths), allow_na, survey, field
+@dataclass(frozen=True)
+class LeafRow:
+    code: str
+    max_points: int  # ten-thousandths
+    allow_na: bool
+    survey: bool
+    field_code: str
+    criterion_code: str
 
 
 def _leaves(cs: CriteriaSet, include_survey: bool) -> list[LeafRow]:
     rows: list[LeafRow] = []
-    for area, _criterion, leaf in cs.leaves():
+    for area, criterion, leaf in cs.leaves():
         survey = isinstance(leaf.rule, SurveyRule)
         if survey and not include_survey:
             continue
         scaled = _scaled(leaf.max_points)
         if scaled is None:
             raise ValueError(f"leaf {leaf.code}: max {leaf.max_points} has more than 4 decimals")
-        rows.append((leaf.code, scaled, leaf.allow_na, survey, area.code))
+        rows.append(LeafRow(leaf.code, scaled, leaf.allow_na, survey, area.code, criterion.code))
     return rows
 
 
@@ -94,13 +108,14 @@ def supported(period: Period, sets: Sequence[CriteriaSet]) -> bool:
 def _leaf_cte(rows: list[LeafRow]) -> Any:
     selects = [
         select(
-            literal(code, String).label("code"),
-            literal(max_points, BigInteger).label("max_points"),
-            literal(int(allow_na), Integer).label("allow_na"),
-            literal(int(survey), Integer).label("survey"),
-            literal(field_code, String).label("field_code"),
+            literal(row.code, String).label("code"),
+            literal(row.max_points, BigInteger).label("max_points"),
+            literal(int(row.allow_na), Integer).label("allow_na"),
+            literal(int(row.survey), Integer).label("survey"),
+            literal(row.field_code, String).label("field_code"),
+            literal(row.criterion_code, String).label("criterion_code"),
         )
-        for code, max_points, allow_na, survey, field_code in rows
+        for row in rows
     ]
     # MATERIALIZED: PostgreSQL scans the 50-row leaf table once instead of inlining the UNION into
     # the join (0.12 s against 0.22 s for 165,000 items in bench/ranking.py). Like every query here
@@ -114,8 +129,19 @@ def _int(column: Any) -> ColumnElement[int]:
     return type_coerce(column, BigInteger)
 
 
-def _leaf_points(leaves: Any, basis: Basis) -> tuple[ColumnElement[int], ColumnElement[int]]:
-    """(points, max if N/A else 0) of one item row, as the core's `_value_and_na` + clamp."""
+@dataclass(frozen=True)
+class _Columns:
+    """Per item row, as the core's `_value_and_na` + clamp + survey rule: the points, the max when
+    the item is N/A (non-survey items), the max of an entered survey item, and the max of a survey
+    item that is settled (entered or N/A), all in ten-thousandths."""
+
+    points: ColumnElement[int]
+    na_max: ColumnElement[int]
+    survey_entered: ColumnElement[int]
+    survey_settled: ColumnElement[int]
+
+
+def _columns(leaves: Any, basis: Basis) -> _Columns:
     self_p, a1, final = (
         _int(ItemScore.self_points),
         _int(ItemScore.appraisal1_points),
@@ -129,19 +155,19 @@ def _leaf_points(leaves: Any, basis: Basis) -> tuple[ColumnElement[int], ColumnE
         (ItemScore.appraisal1_status == refused, 0),
         else_=None,
     )
-    latest = func.coalesce(final, a1, self_p)
     is_survey = leaves.c.survey == 1
     claimed = ItemScore.na_claimed.is_(True)
     value: ColumnElement[Any]
     na: ColumnElement[bool]
+    entered = func.coalesce(final, a1)
     if basis is Basis.SELF:
-        value = case((is_survey, latest), else_=self_p)
+        value = case((is_survey, entered), else_=self_p)
         na = claimed
     elif basis is Basis.APPRAISED:
-        value = latest
+        value = case((is_survey, entered), else_=func.coalesce(final, a1, self_p))
         na = or_(decision == 1, and_(claimed, decision.is_(None)))
     else:
-        value = case((is_survey, latest), else_=func.coalesce(final, a1))
+        value = entered
         na = decision == 1
     na = and_(leaves.c.allow_na == 1, na)
     limit = leaves.c.max_points
@@ -152,8 +178,12 @@ def _leaf_points(leaves: Any, basis: Basis) -> tuple[ColumnElement[int], ColumnE
         (value < 0, 0),
         else_=value,
     )
-    na_max = case((na, limit), else_=0)
-    return points, na_max
+    return _Columns(
+        points=points,
+        na_max=case((and_(na, leaves.c.survey == 0), limit), else_=0),
+        survey_entered=case((and_(is_survey, ~na, value.is_not(None)), limit), else_=0),
+        survey_settled=case((and_(is_survey, or_(na, value.is_not(None))), limit), else_=0),
+    )
 
 
 def _cap(amount: Decimal, cap: Decimal | None) -> Decimal:
@@ -162,6 +192,37 @@ def _cap(amount: Decimal, cap: Decimal | None) -> Decimal:
 
 def _dec(value: Any) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
+
+
+def _points(ten_thousandths: int) -> Decimal:
+    return Decimal(ten_thousandths).scaleb(-4)
+
+
+@dataclass(frozen=True)
+class _Maxima:
+    """Per grouping key (all leaves, a field, a criterion or a leaf): the summed max of its
+    non-survey leaves and of its survey leaves, in ten-thousandths."""
+
+    appraised: int = 0
+    survey: int = 0
+
+
+def _maxima(rows: list[LeafRow], key: Any) -> dict[str, _Maxima]:
+    found: dict[str, _Maxima] = {}
+    for row in rows:
+        k = key(row)
+        m = found.get(k, _Maxima())
+        found[k] = (
+            _Maxima(m.appraised, m.survey + row.max_points)
+            if row.survey
+            else _Maxima(m.appraised + row.max_points, m.survey)
+        )
+    return found
+
+
+def _applicable(maxima: _Maxima, na: int, entered: int) -> int:
+    """Applicable max: non-survey max without the N/A items, plus the entered survey items."""
+    return maxima.appraised - na + entered
 
 
 async def unit_totals(
@@ -177,45 +238,52 @@ async def unit_totals(
     settings = period.settings or {}
     include_survey = bool(settings.get("survey", True))
     rows = _leaves(cs, include_survey)
-    total_max = sum((r[1] for r in rows), 0)
+    whole = _maxima(rows, lambda _row: "")[""] if rows else _Maxima()
     leaves = _leaf_cte(rows)
-    points, na_max = _leaf_points(leaves, basis)
+    cols = _columns(leaves, basis)
+    scope = (
+        Assessment.period_id == period.id,
+        Unit.group_id == group_id,
+        Unit.active.is_(True),
+        Unit.unit_type.in_(list(unit_types)),
+    )
     sums = (
         select(
             ItemScore.assessment_id.label("assessment_id"),
-            func.sum(points).label("points"),
-            func.sum(na_max).label("na_max"),
+            func.sum(cols.points).label("points"),
+            func.sum(cols.na_max).label("na_max"),
+            func.sum(cols.survey_entered).label("entered"),
+            func.sum(cols.survey_settled).label("settled"),
         )
         .join(leaves, leaves.c.code == ItemScore.item_code)
         .join(Assessment, Assessment.id == ItemScore.assessment_id)
         .join(Unit, Unit.id == Assessment.unit_id)
-        .where(
-            Assessment.period_id == period.id,
-            Unit.group_id == group_id,
-            Unit.active.is_(True),
-            Unit.unit_type.in_(list(unit_types)),
-        )
+        .where(*scope)
         .group_by(ItemScore.assessment_id)
         .subquery()
     )
     query = (
-        select(Assessment.unit_id, Assessment.bonus, Assessment.penalty, sums.c.points, sums.c.na_max)
+        select(
+            Assessment.unit_id,
+            Assessment.bonus,
+            Assessment.penalty,
+            sums.c.points,
+            sums.c.na_max,
+            sums.c.entered,
+            sums.c.settled,
+        )
         .join(Unit, Unit.id == Assessment.unit_id)
         .outerjoin(sums, sums.c.assessment_id == Assessment.id)
-        .where(
-            Assessment.period_id == period.id,
-            Unit.group_id == group_id,
-            Unit.active.is_(True),
-            Unit.unit_type.in_(list(unit_types)),
-        )
+        .where(*scope)
     )
     bonus_cap, penalty_cap = _dec(settings.get("bonus_cap")), _dec(settings.get("penalty_cap"))
     result: dict[int, UnitTotal] = {}
-    for unit_id, bonus, penalty, summed, na in await session.execute(query):
-        leaf_points = Decimal(int(summed or 0)).scaleb(-4)
-        applicable = Decimal(total_max - int(na or 0)).scaleb(-4)
+    for unit_id, bonus, penalty, summed, na, entered, settled in await session.execute(query):
+        leaf_points = _points(int(summed or 0))
+        applicable = _points(_applicable(whole, int(na or 0), int(entered or 0)))
+        pending = _points(whole.survey - int(settled or 0))
         total = max(ZERO, leaf_points + _cap(bonus or ZERO, bonus_cap) - _cap(penalty or ZERO, penalty_cap))
-        result[unit_id] = UnitTotal(leaf_points, applicable, total, index_of(total, applicable))
+        result[unit_id] = UnitTotal(leaf_points, applicable, total, index_of(total, applicable), pending)
     return result
 
 
@@ -280,89 +348,129 @@ async def rank_period_sql(
     for unit in units:
         if unit.unit_type not in sets:
             continue
-        assessment = assessments.get(unit.id)
-        if assessment is None:
-            entries.append(RankEntry(unit.id, unit.name, ZERO, False, "not_started", code=unit.code))
+        has_result, ranked, reason = standing(assessments.get(unit.id))
+        if not has_result:
+            entries.append(RankEntry(unit.id, unit.name, None, False, reason, code=unit.code))
             continue
         total = totals[unit.id]
-        if assessment.not_ranked:
-            suffix = f": {assessment.not_ranked_reason}" if assessment.not_ranked_reason else ""
-            ranked, reason = False, "not_ranked" + suffix
-        elif assessment.status not in RANKABLE:
-            ranked, reason = False, assessment.status
-        else:
-            ranked, reason = True, ""
-        entries.append(RankEntry(unit.id, unit.name, total.index, ranked, reason, code=unit.code))
+        entries.append(
+            RankEntry(
+                unit.id,
+                unit.name,
+                total.index,
+                ranked,
+                reason,
+                code=unit.code,
+                survey_pending_max=total.survey_pending_max,
+            )
+        )
     return rank_group(entries, period_bands(period))
 
 
-@dataclass(frozen=True)
-class FieldTotal:
-    points: Decimal
-    applicable_max: Decimal
-    index: Decimal
+ItemLevel = Literal["field", "criterion", "leaf"]
+_LEVEL_COLUMN = {"field": "field_code", "criterion": "criterion_code", "leaf": "code"}
 
 
-async def field_totals(
+LeafSums = dict[int, dict[str, tuple[int, int, int]]]  # unit → leaf → (points, N/A max, entered survey max)
+
+
+async def _leaf_sums(
+    session: AsyncSession,
+    period: Period,
+    rows: list[LeafRow],
+    unit_types: Sequence[str],
+    group_id: int,
+    basis: Basis,
+) -> LeafSums:
+    """Per ranked unit (submitted, not flagged "not ranked") and per leaf: the SQL sums, in
+    ten-thousandths. One GROUP BY (assessment, leaf) query; every ranked unit is in the result."""
+    leaves = _leaf_cte(rows)
+    cols = _columns(leaves, basis)
+    scope = (
+        Assessment.period_id == period.id,
+        Assessment.status.in_(sorted(RANKABLE)),
+        Assessment.not_ranked.is_(False),
+        Unit.group_id == group_id,
+        Unit.active.is_(True),
+        Unit.unit_type.in_(list(unit_types)),
+    )
+    query = (
+        select(
+            Assessment.unit_id,
+            leaves.c.code,
+            func.sum(cols.points),
+            func.sum(cols.na_max),
+            func.sum(cols.survey_entered),
+        )
+        .select_from(ItemScore)
+        .join(leaves, leaves.c.code == ItemScore.item_code)
+        .join(Assessment, Assessment.id == ItemScore.assessment_id)
+        .join(Unit, Unit.id == Assessment.unit_id)
+        .where(*scope)
+        .group_by(Assessment.unit_id, leaves.c.code)
+    )
+    sums: LeafSums = {
+        int(unit_id): {}
+        for unit_id in await session.scalars(
+            select(Assessment.unit_id).join(Unit, Unit.id == Assessment.unit_id).where(*scope)
+        )
+    }
+    for unit_id, code, summed, na, entered in await session.execute(query):
+        sums[int(unit_id)][str(code)] = (int(summed or 0), int(na or 0), int(entered or 0))
+    return sums
+
+
+def _roll_up(
+    rows: list[LeafRow], sums: LeafSums, level: ItemLevel
+) -> dict[int, dict[str, tuple[Decimal, Decimal]]]:
+    """The leaf sums added up per field, criterion or leaf: (points, applicable max) of each item,
+    as `compute_sheet`'s FieldResult / CriterionResult / LeafResult."""
+    column = _LEVEL_COLUMN[level]
+    maxima = _maxima(rows, lambda row: getattr(row, column))
+    result: dict[int, dict[str, tuple[Decimal, Decimal]]] = {}
+    for unit_id, per_leaf in sums.items():
+        added: dict[str, tuple[int, int, int]] = {}
+        for row in rows:
+            p, na, entered = per_leaf.get(row.code, (0, 0, 0))
+            key = getattr(row, column)
+            q, na2, entered2 = added.get(key, (0, 0, 0))
+            added[key] = (p + q, na + na2, entered + entered2)
+        result[unit_id] = {
+            key: (_points(p), _points(_applicable(maxima[key], na, entered)))
+            for key, (p, na, entered) in added.items()
+        }
+    return result
+
+
+async def item_totals(
     session: AsyncSession,
     period: Period,
     cs: CriteriaSet,
     unit_types: Sequence[str],
     group_id: int,
     basis: Basis,
-    statuses: Sequence[str],
-) -> dict[int, dict[str, FieldTotal]]:
-    """Per unit (of the given assessment statuses) and per field: points, applicable max and index,
-    as `compute_sheet`'s FieldResult. One GROUP BY (assessment, field) query; for group averages."""
+    level: ItemLevel,
+) -> dict[int, dict[str, tuple[Decimal, Decimal]]]:
+    """Per ranked unit and per item of `level`: (points, applicable max)."""
+    rows = _leaves(cs, bool((period.settings or {}).get("survey", True)))
+    return _roll_up(rows, await _leaf_sums(session, period, rows, unit_types, group_id, basis), level)
+
+
+async def item_averages(
+    session: AsyncSession, period: Period, group: RankingGroup, basis: Basis
+) -> dict[str, Decimal]:
+    """The group averages of every field, criterion and sub-criterion over the ranked units, as
+    `gaps.group_averages` of the core's `gaps.item_indexes`, from SQL sums."""
+    sets = await group_sets(session, period, group)
     include_survey = bool((period.settings or {}).get("survey", True))
-    rows = _leaves(cs, include_survey)
-    field_max: dict[str, int] = {}
-    for row in rows:
-        field_max[row[4]] = field_max.get(row[4], 0) + row[1]
-    leaves = _leaf_cte(rows)
-    points, na_max = _leaf_points(leaves, basis)
-    query = (
-        select(
-            Assessment.unit_id,
-            leaves.c.field_code,
-            func.sum(points).label("points"),
-            func.sum(na_max).label("na_max"),
-        )
-        .select_from(ItemScore)
-        .join(leaves, leaves.c.code == ItemScore.item_code)
-        .join(Assessment, Assessment.id == ItemScore.assessment_id)
-        .join(Unit, Unit.id == Assessment.unit_id)
-        .where(
-            Assessment.period_id == period.id,
-            Assessment.status.in_(list(statuses)),
-            Unit.group_id == group_id,
-            Unit.active.is_(True),
-            Unit.unit_type.in_(list(unit_types)),
-        )
-        .group_by(Assessment.unit_id, leaves.c.field_code)
-    )
-    sums: dict[int, dict[str, tuple[int, int]]] = {}
-    for unit_id, field_code, summed, na in await session.execute(query):
-        sums.setdefault(int(unit_id), {})[str(field_code)] = (int(summed or 0), int(na or 0))
-    everyone = await session.scalars(
-        select(Assessment.unit_id)
-        .join(Unit, Unit.id == Assessment.unit_id)
-        .where(
-            Assessment.period_id == period.id,
-            Assessment.status.in_(list(statuses)),
-            Unit.group_id == group_id,
-            Unit.active.is_(True),
-            Unit.unit_type.in_(list(unit_types)),
-        )
-        .order_by(Unit.code)
-    )
-    result: dict[int, dict[str, FieldTotal]] = {}  # in unit code order, as the core lists sheets
-    for unit_id in everyone:
-        per_field: dict[str, FieldTotal] = {}
-        for field_code, maximum in field_max.items():
-            summed, na = sums.get(unit_id, {}).get(field_code, (0, 0))
-            field_points = Decimal(summed).scaleb(-4)
-            applicable = Decimal(maximum - na).scaleb(-4)
-            per_field[field_code] = FieldTotal(field_points, applicable, index_of(field_points, applicable))
-        result[unit_id] = per_field
-    return result
+    indexes: dict[int, dict[str, Decimal]] = {}
+    for cs, types in by_content(sets):
+        rows = _leaves(cs, include_survey)
+        sums = await _leaf_sums(session, period, rows, types, group.id, basis)
+        for level in ("field", "criterion", "leaf"):
+            for unit_id, per_item in _roll_up(rows, sums, level).items():
+                unit = indexes.setdefault(unit_id, {})
+                for code, (points, applicable) in per_item.items():
+                    if applicable > 0:
+                        unit[code] = index_of(points, applicable)
+    return group_averages(indexes.values())

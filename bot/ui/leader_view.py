@@ -10,13 +10,14 @@ from decimal import Decimal
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.scoring.bands import ClassBand
 from bot.scoring.fmt import fmt_index, fmt_points
+from bot.scoring.gaps import Comparison
 from bot.scoring.ranking import RankRow
 from bot.scoring.sheet import Basis
 from bot.services.leader import CycleProgress, GroupAwards, RankingView, ResultStatus, UnitDetail
 from bot.services.unit_search import UnitMatch
 from bot.text import N_, esc
+from bot.ui.figures_view import band_text, survey_pending_text
 
 #: At most this many units per page of /rank, and at most PAGE_BUDGET characters (Telegram: 4096).
 ROWS_PER_PAGE = 20
@@ -36,12 +37,6 @@ REASONS = {
     "draft": N_("self-assessment not submitted"),
     "returned": N_("withdrawn for correction"),
 }
-
-
-def band_text(band: ClassBand | None, locale: str) -> str:
-    if band is None:
-        return ""
-    return band.name_en if locale == "en" and band.name_en else band.name_vi
 
 
 def status_text(status: ResultStatus, basis: Basis) -> str:
@@ -76,22 +71,29 @@ def reason_text(reason: str) -> str:
 # ----------------------------------------------------------------------------- /rank
 
 
+def _published(row: RankRow, locale: str) -> str:
+    assert row.published is not None
+    return fmt_index(row.published, locale)
+
+
 def _ranked_line(row: RankRow, change: Decimal | None, locale: str) -> str:
-    parts = [
-        f"{row.rank}. {esc(row.name)} — <b>{fmt_index(row.index, locale)}</b>",
-        band_text(row.band, locale),
-    ]
+    parts = [f"{row.rank}. {esc(row.name)} — <b>{_published(row, locale)}</b>", band_text(row.band, locale)]
     delta = change_text(change, locale)
     if delta:
         parts.append(delta)
+    if pending := survey_pending_text(row.survey_pending_max, locale):
+        parts.append(pending)
     return " · ".join(parts)
 
 
 def _apart_line(row: RankRow, locale: str) -> str:
-    if not row.reason.startswith("not_ranked"):
+    if not row.has_result:
         # A sheet not yet submitted has no result to show: its partial self-score would mislead.
         return f"• {esc(row.name)} — {reason_text(row.reason)}"
-    return f"• {esc(row.name)} — {fmt_index(row.index, locale)} · {reason_text(row.reason)}"
+    parts = [f"• {esc(row.name)} — {_published(row, locale)}", reason_text(row.reason)]
+    if pending := survey_pending_text(row.survey_pending_max, locale):
+        parts.append(pending)
+    return " · ".join(parts)
 
 
 def _rank_header(view: RankingView, page: int, pages: int) -> str:
@@ -144,6 +146,29 @@ def matches_text(query: str, matches: list[UnitMatch]) -> str:
     return _("Several units match “{query}”; choose one:").format(query=esc(query))
 
 
+def _comparison_parts(comparison: Comparison, locale: str, with_delta: bool = True) -> list[str]:
+    """ "avg 72,50 (▼ 3,10)", "last year 70,00" of one field or item (none when not compared); no
+    difference for a unit without a result (it has no index to compare)."""
+    parts: list[str] = []
+    if comparison.group_average is not None:
+        vs = change_text(comparison.delta_vs_group, locale) if with_delta else ""
+        average = _("avg {average}").format(average=fmt_index(comparison.group_average, locale))
+        parts.append(average + (f" ({vs})" if vs else ""))
+    if comparison.previous_index is not None:
+        parts.append(_("last year {index}").format(index=fmt_index(comparison.previous_index, locale)))
+    return parts
+
+
+def _find(comparisons: list[Comparison], code: str) -> Comparison | None:
+    for comparison in comparisons:
+        if comparison.code == code:
+            return comparison
+        found = _find(comparison.children, code)
+        if found is not None:
+            return found
+    return None
+
+
 def unit_text(detail: UnitDetail, locale: str) -> str:
     group = f" — {esc(detail.group.name)}" if detail.group else ""
     lines = [
@@ -156,13 +181,18 @@ def unit_text(detail: UnitDetail, locale: str) -> str:
     if sheet is None:
         lines.append(_("This unit has not started its self-assessment."))
         return "\n".join(lines)
-    head = _("Index: <b>{index}</b> · {band}").format(
-        index=fmt_index(sheet.index, locale), band=band_text(detail.band, locale)
-    )
-    if detail.shows_group and detail.ranked:
-        head += " · " + _("rank {rank}/{count}").format(rank=detail.rank, count=detail.ranked_count)
-    elif detail.shows_group and detail.reason:
-        head += " · " + reason_text(detail.reason)
+    if detail.grade is None:
+        head = _("No index yet: {reason}").format(reason=reason_text(detail.reason))
+    else:
+        head = _("Index: <b>{index}</b>").format(index=fmt_index(detail.grade.published, locale))
+        if detail.band is not None:
+            head += " · " + band_text(detail.band, locale)
+        if detail.shows_group and detail.ranked:
+            head += " · " + _("rank {rank}/{count}").format(rank=detail.rank, count=detail.ranked_count)
+        elif detail.reason:
+            head += " · " + reason_text(detail.reason)
+    if pending := survey_pending_text(sheet.survey_pending_max, locale):
+        head += " · " + pending
     lines.append(head)
     points = _("Points: {points} of {max} applicable").format(
         points=fmt_points(sheet.points, locale), max=fmt_points(sheet.applicable_max, locale)
@@ -172,7 +202,7 @@ def unit_text(detail: UnitDetail, locale: str) -> str:
             points=fmt_points(detail.self_sheet.points, locale)
         )
     lines.append(points)
-    if detail.previous_index is not None:
+    if detail.previous_index is not None and detail.change is not None:
         lines.append(
             _("Since last year: {change} (last year {index})").format(
                 change=change_text(detail.change, locale), index=fmt_index(detail.previous_index, locale)
@@ -190,29 +220,31 @@ def unit_text(detail: UnitDetail, locale: str) -> str:
             _("{points}/{max} points").format(
                 points=fmt_points(result.points, locale), max=fmt_points(result.applicable_max, locale)
             ),
-            f"<b>{fmt_index(comparison.index, locale)}</b>",
         ]
-        if comparison.group_average is not None:
-            vs = change_text(comparison.delta_vs_group, locale)
-            parts.append(
-                _("avg {average}").format(average=fmt_index(comparison.group_average, locale)) + f" ({vs})"
-            )
-        if comparison.previous_index is not None:
-            parts.append(_("last year {index}").format(index=fmt_index(comparison.previous_index, locale)))
+        if comparison.index is not None and detail.has_result:
+            parts.append(f"<b>{fmt_index(comparison.index, locale)}</b>")
+        parts += _comparison_parts(comparison, locale, detail.has_result)
+        if pending := survey_pending_text(result.pending_max, locale):
+            parts.append(pending)
         lines.append("• " + " · ".join(parts))
     if detail.gaps:
         lines.append("")
         lines.append(_("<b>Most points lost — fix these first</b>"))
         for gap in detail.gaps:
-            lines.append(
-                _("• {code} {name}: {points}/{max}, lost {lost}").format(
-                    code=esc(gap.code),
-                    name=esc(gap.name),
-                    points=fmt_points(gap.points, locale),
-                    max=fmt_points(gap.max_points, locale),
-                    lost=fmt_points(gap.lost, locale),
-                )
+            line = _("• {code} {name}: {points}/{max}, lost {lost}").format(
+                code=esc(gap.code),
+                name=esc(gap.name),
+                points=fmt_points(gap.points, locale),
+                max=fmt_points(gap.max_points, locale),
+                lost=fmt_points(gap.lost, locale),
             )
+            found = _find(detail.fields, gap.code)
+            extra = _comparison_parts(found, locale, detail.has_result) if found is not None else []
+            if extra and found is not None and found.index is not None and detail.has_result:
+                extra.insert(0, _("achieved {index}").format(index=fmt_index(found.index, locale)))
+            if extra:
+                line += " · " + " · ".join(extra)
+            lines.append(line)
     return "\n".join(lines)
 
 
@@ -230,10 +262,14 @@ def awards_text(year: int, groups: list[GroupAwards], locale: str) -> str:
                 group=esc(g.group.name), n=g.top_n, threshold=fmt_points(g.threshold, locale)
             )
         )
-        if not g.rows:
+        if not g.rows and not g.council:
             lines.append(_("No unit qualifies yet."))
         for row in g.rows:
-            lines.append(f"{row.rank}. {esc(row.name)} — <b>{fmt_index(row.index, locale)}</b>")
+            lines.append(f"{row.rank}. {esc(row.name)} — <b>{_published(row, locale)}</b>")
+        if g.council:
+            lines.append(_("Tied for the last {n} place(s), for the council to decide:").format(n=g.seats))
+            for row in g.council:
+                lines.append(f"{row.rank}. {esc(row.name)} — <b>{_published(row, locale)}</b>")
     return "\n".join(lines)
 
 

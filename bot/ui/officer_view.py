@@ -14,6 +14,7 @@ from bot.scoring.numbers import InputError
 from bot.scoring.rules import Answer, choices
 from bot.services.assessment import ItemState, Progress, Review, Sheet
 from bot.text import N_, esc, fmt_dt, fmt_size
+from bot.ui.figures_view import survey_pending_text
 
 INPUT_ERRORS: dict[str, str] = {
     "empty": N_("Please send a value."),
@@ -246,18 +247,24 @@ def review_text(sheet: Sheet, review: Review, locale: str) -> str:
     lines = [header(sheet)]
     if lock := lock_line(sheet):
         lines.append(lock)
+    index = _("<b>Index:</b> {index}").format(index=fmt_index(r.index, locale))
+    if pending := survey_pending_text(r.survey_pending_max, locale):
+        index += f" · {pending}"
     lines += [
         "",
         _("<b>Total:</b> {points} / {max} points (applicable)").format(
             points=fmt_points(r.points, locale), max=fmt_points(r.applicable_max, locale)
         ),
-        _("<b>Index:</b> {index}").format(index=fmt_index(r.index, locale)),
+        index,
         _("Answered: {done}/{total}").format(done=r.answered, total=r.leaf_count),
         "",
     ]
     for f in r.fields:
         points = f"{fmt_points(f.points, locale)}/{fmt_points(f.applicable_max, locale)}"
-        lines.append(f"{esc(f.code)}. {esc(f.name)}: {points}")
+        line = f"{esc(f.code)}. {esc(f.name)}: {points}"
+        if pending := survey_pending_text(f.pending_max, locale):
+            line += f" · {pending}"
+        lines.append(line)
     lines.append("")
     if review.unanswered:
         lines.append(_("<b>Not answered:</b> {codes}").format(codes=esc(", ".join(review.unanswered))))

@@ -86,14 +86,21 @@ def test_summary_xlsx_equals_the_core(demo_url: str, run: Run, tmp_path: Path) -
         for cells, row in zip(body, view.rows, strict=True):
             _stt, name, self_p, appraised, index, band, rank, change, note = cells
             assert name == row.name
+            if not row.has_result:  # not submitted: no points, no index, no class (never 0.00 Yếu)
+                assert (self_p, appraised, index, band, rank) == (None, None, None, None, None)
+                assert note in ("Chưa gửi báo cáo tự đánh giá", "Chưa bắt đầu tự đánh giá"), note
+                continue
             assert self_p == pts(view.self_points[row.unit_id])
             assert appraised == pts(view.basis_points[row.unit_id])
-            assert index == idx(row.index)
-            assert band == row.band.name_vi
+            assert row.published is not None and index == float(row.published)
+            assert band == (row.band.name_vi if row.band else None)
+            assert (band is None) == (not row.ranked)
             assert rank == (row.rank if row.ranked else "Không xếp hạng")
             delta = view.changes.get(row.unit_id)
             assert change == (idx(delta) if delta is not None else None)
-            assert bool(note) == (not row.ranked)
+            pending = f"chưa có kết quả điều tra XHH ({row.survey_pending_max.normalize():f} điểm)"
+            assert bool(note and "không xếp hạng" in note.lower()) == (not row.ranked)
+            assert bool(note and pending in note) == (row.survey_pending_max > 0)
 
 
 def test_unit_xlsx_equals_the_core(demo_url: str, run: Run, tmp_path: Path) -> None:  # noqa: F811
@@ -119,22 +126,25 @@ def test_unit_xlsx_equals_the_core(demo_url: str, run: Run, tmp_path: Path) -> N
     assert ws.freeze_panes == f"A{UNIT_HEADER_ROW + 1}"
     rows = {r[0]: r for r in ws.iter_rows(min_row=UNIT_HEADER_ROW + 1, values_only=True) if r[0]}
     for code, leaf in final.leaves.items():
-        _code, name, max_p, self_p, a1, fin, comment, _ev, na = rows[code]
+        _code, name, max_p, self_p, a1, comment1, a2, comment2, fin, _ev, na = rows[code]
         assert (name, max_p) == (leaf.name, pts(leaf.max_points))
         assert na == ("x" if leaf.na else None)
         own_leaf = own.leaves[code]
-        assert self_p == (pts(own_leaf.points) if own_leaf.answered else None)
+        assert self_p == (pts(own_leaf.points) if own_leaf.answered and not own_leaf.na else None)
         item = items.get(code)
         assert a1 == (pts(item.appraisal1_points) if item and item.appraisal1_points is not None else None)
+        assert a2 == (pts(item.final_points) if item and item.final_points is not None else None)
         assert fin == (pts(leaf.points) if leaf.answered else None)
-        assert comment == ((item.final_comment or item.appraisal1_comment) if item else None)
+        assert comment1 == ((item.appraisal1_comment or None) if item else None)
+        pending = "chưa có kết quả điều tra XHH" if leaf.pending else None
+        assert comment2 == ((item.final_comment or pending) if item else pending)
     for field in final.fields:
-        assert rows[field.code][5] == pts(field.points)
+        assert rows[field.code][8] == pts(field.points)
         assert rows[field.code][3] == pts(own.field_by_code(field.code).points)
     tail = {r[1]: r for r in ws.iter_rows(min_row=UNIT_HEADER_ROW + 1, values_only=True) if not r[0] and r[1]}
-    assert tail["Tổng cộng"][5] == pts(final.points) and tail["Tổng cộng"][3] == pts(own.points)
+    assert tail["Tổng cộng"][8] == pts(final.points) and tail["Tổng cộng"][3] == pts(own.points)
     assert tail["Điểm tối đa áp dụng (trừ nội dung không áp dụng)"][2] == pts(final.applicable_max)
-    assert tail["Chỉ số CCHC"][5] == idx(final.index)
+    assert tail["Chỉ số CCHC"][8] == idx(final.index)
 
 
 def test_log_xlsx_lists_appraisal_decisions(demo_url: str, run: Run, tmp_path: Path) -> None:  # noqa: F811
@@ -190,6 +200,33 @@ def test_chart_exports_are_real_images(demo_url: str, run: Run, tmp_path: Path) 
         code, _out, err = run("export", "--database-url", demo_url, "--kind", kind, *extra, "--out", str(out))
         assert code == 0, err
         check_png(out)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "extra"),
+    [("progress", "x.xlsx", []), ("summary", "x.png", []), ("chart", "x", ["--group", "SO"]),
+     ("unit", "snv.PNG", ["--unit", "SNV"])],
+)  # fmt: skip
+def test_export_format_follows_the_kind(
+    demo_url: str,  # noqa: F811
+    run: Run,
+    tmp_path: Path,
+    kind: str,
+    name: str,
+    extra: list[str],
+) -> None:
+    """A PNG under an .xlsx name (or the reverse) is refused in one sentence; nothing is written."""
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    out = tmp_path / name
+    code, stdout, err = run("export", "--database-url", demo_url, "--kind", kind, *extra, "--out", str(out))
+    assert code == 1 and stdout == ""
+    assert f"--kind {kind} writes" in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+    ok = tmp_path / ("ok.png" if kind in ("progress", "chart") else "ok.xlsx")
+    code, _out, err = run("export", "--database-url", demo_url, "--kind", kind, *extra, "--out", str(ok))
+    assert code == 0, err
+    assert ok.read_bytes()[:4] == (b"\x89PNG" if ok.suffix == ".png" else b"PK\x03\x04")
 
 
 def test_export_refuses_incomplete_arguments(demo_url: str, run: Run, tmp_path: Path) -> None:  # noqa: F811

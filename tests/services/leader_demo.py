@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,15 @@ def demo_url(demo_template: Path, tmp_path: Path) -> str:
     path = tmp_path / "demo.sqlite3"
     shutil.copyfile(demo_template, path)
     return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def demo_db(demo_url: str) -> AsyncIterator[AsyncSession]:
+    """A session on a fresh copy of the demo province."""
+    engine = make_engine(demo_url)
+    async with make_sessionmaker(engine)() as session:
+        yield session
+    await engine.dispose()
 
 
 def person(*roles: str, unit_id: int | None = None, agency_id: int | None = None) -> Actor:

@@ -260,3 +260,32 @@ async def test_final_round(session: AsyncSession, w: World) -> None:
     await svc.adjust(session, w.base.appraiser, w.aid, "1.2", "50%", "Không bổ sung đủ")
     item = await _item(session, w.aid, "1.2")
     assert item.final_points == Decimal(2)
+
+
+async def test_queue_orders_codes_with_letters_like_the_loader(session: AsyncSession) -> None:
+    """ "3.2" beside "3.2a" raised a TypeError in the appraiser's queue (its own code ordering):
+    the queue now sorts with the one ordering of bot.scoring.codes, "1.1.1" < "1.1.1a" < "1.1.10"."""
+    import copy
+    import json
+
+    from tests.officer_seed import SMALL_SET, person, seed
+
+    renamed = {"1.1.2": "1.1.1a", "1.1.3": "1.1.10"}
+    data = json.loads(json.dumps(copy.deepcopy(SMALL_SET)))
+    for criterion in data["fields"][0]["criteria"]:
+        for sub in criterion.get("sub_criteria", []):
+            sub["code"] = renamed.get(sub["code"], sub["code"])
+    base = await seed(session, data)
+    head = await person(session, 1099, "Giám đốc", "unit_head", unit_id=base.unit.id)
+    await session.commit()
+    sheet = await officer.open_sheet(session, base.officer)
+    aid = sheet.assessment.id
+    answers = {"1.1.1": "0", "1.1.1a": "45/50", "1.1.10": "yes", "1.2": "90%", "2.1.1": "3", "2.1.2": "2",
+               "2.1.3": "1"}  # fmt: skip
+    for code, text in answers.items():
+        await officer.save_answer(session, base.officer, aid, code, text)
+        await officer.set_explanation(session, base.officer, aid, code, "Giải trình")
+    await officer.submit(session, head, aid)
+    queue = await svc.unit_queue(session, base.appraiser, aid)
+    assert [q.item_code for q in queue] == ["1.1.1", "1.1.1a", "1.1.10", "1.2"]
+    assert (await svc.pending(session, base.appraiser)).by_unit[0].count == 4

@@ -3,16 +3,14 @@ awards, progress, a unit's detail, and who may see what."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.engine import make_engine, make_sessionmaker
 from bot.db.models import Assessment, AssessmentStatus, HistoryResult, ItemScore, Period, RankingGroup, Unit
-from bot.scoring.gaps import group_average, item_gaps
+from bot.scoring.gaps import group_average, group_averages, item_gaps, item_indexes
 from bot.scoring.ranking import awards
 from bot.scoring.sheet import Basis
 from bot.services import leader as svc
@@ -25,6 +23,7 @@ from tests.services.leader_demo import (  # noqa: F401
     DEMO_YEAR,
     LEADER,
     SECRETARIAT,
+    demo_db,
     demo_template,
     demo_url,
     person,
@@ -33,11 +32,8 @@ from tests.services.leader_demo import (  # noqa: F401
 
 
 @pytest.fixture
-async def db(demo_url: str) -> AsyncIterator[AsyncSession]:  # noqa: F811
-    engine = make_engine(demo_url)
-    async with make_sessionmaker(engine)() as session:
-        yield session
-    await engine.dispose()
+def db(demo_db: AsyncSession) -> AsyncSession:  # noqa: F811
+    return demo_db
 
 
 async def _group(session: AsyncSession, code: str) -> RankingGroup:
@@ -85,13 +81,17 @@ async def test_ranking_is_the_core_ranking(db: AsyncSession, group_code: str) ->
         assessment = await db.scalar(
             select(Assessment).where(Assessment.unit_id == row.unit_id, Assessment.period_id == period.id)
         )
-        if assessment is None:
+        if assessment is None or assessment.status not in ("submitted", "appraised", "finalized"):
+            # no result: no index, no class, no points in the summary
+            assert (row.index, row.band, row.has_result) == (None, None, False)
+            assert row.unit_id not in view.basis_points and row.unit_id not in view.self_points
             continue
         unit = await db.get(Unit, row.unit_id)
         assert unit is not None
         sheets = await svc.load_group_sheets(db, period, group.id, [unit.id])
         sheet = sheets.sheet(unit, Basis.APPRAISED)
         assert sheet is not None and sheet.index == row.index
+        assert row.survey_pending_max == sheet.survey_pending_max
         assert view.basis_points[row.unit_id] == sheet.points
         own = sheet_of(
             sheets.sets[unit.unit_type], period, assessment, sheets.items.get(assessment.id, []), Basis.SELF
@@ -102,6 +102,7 @@ async def test_ranking_is_the_core_ranking(db: AsyncSession, group_code: str) ->
         for h in await db.scalars(select(HistoryResult).where(HistoryResult.year == DEMO_YEAR - 1))
     }
     for row in view.ranked:
+        assert row.index is not None
         assert view.changes[row.unit_id] == row.index - history[row.unit_id]
     assert [r.rank for r in view.ranked] == sorted(r.rank for r in view.ranked if r.rank is not None)
     assert all(not r.ranked and r.reason for r in view.apart)
@@ -151,14 +152,21 @@ async def test_awards_per_group(db: AsyncSession) -> None:
     assert (result["XA"].top_n, result["XA"].threshold) == (2, Decimal(90))
     for code, expected_n in (("SO", 4), ("XA", 2)):
         view = await svc.group_ranking(db, LEADER, (await _group(db, code)).id)
-        assert result[code].rows == awards(view.rows, expected_n, Decimal(90))
-        assert all(r.index >= 90 and r.rank is not None and r.rank <= expected_n for r in result[code].rows)
+        chosen = awards(view.rows, expected_n, Decimal(90))
+        assert (result[code].rows, result[code].council) == (chosen.proposed, chosen.council)
+        assert len(result[code].rows) <= expected_n
+        assert all(r.published is not None and r.published >= 90 for r in result[code].rows)
     # the period's setting wins over the group's
     period = await _period(db)
     period.settings = {**period.settings, "awards": {"SO": {"top_n": 1, "threshold": "50"}}}
     await db.commit()
     so = next(g for g in await svc.group_awards(db, LEADER) if g.group.code == "SO")
     assert (so.top_n, so.threshold) == (1, Decimal(50)) and len(so.rows) == 1 and so.rows[0].rank == 1
+    # a configured 0 is honoured: N = 0 proposes nobody, threshold 0 accepts every index
+    period.settings = {**period.settings, "awards": {"SO": {"top_n": 0, "threshold": "0"}}}
+    await db.commit()
+    so = next(g for g in await svc.group_awards(db, LEADER) if g.group.code == "SO")
+    assert (so.top_n, so.threshold, so.rows, so.council) == (0, Decimal(0), [], [])
 
 
 async def test_progress_counts(db: AsyncSession) -> None:
@@ -191,20 +199,26 @@ async def test_unit_detail_fields_and_gaps_come_from_the_core(db: AsyncSession) 
     unit = next(u for u in sheets.units if u.id == snv)
     sheet = sheets.sheet(unit, Basis.APPRAISED)
     assert sheet is not None and sheet.index == detail.sheet.index
-    assert detail.gaps == item_gaps(sheet, 5)
-    assert [g.lost for g in detail.gaps] == sorted((g.lost for g in detail.gaps), reverse=True)
-    rankable = [
+    ranked = [
         s
         for u in sheets.units
         if (a := sheets.assessments.get(u.id)) is not None
         and a.status in ("submitted", "appraised", "finalized")
+        and not a.not_ranked  # seed 003: a unit not ranked is not part of the group's average
         and (s := sheets.sheet(u, Basis.APPRAISED)) is not None
     ]
+    assert len(ranked) == len([r for r in await rank_period(db, period, group, Basis.APPRAISED) if r.ranked])
+    averages = group_averages(item_indexes(s) for s in ranked)
+    assert detail.gaps == item_gaps(sheet, 5, averages)
+    assert [g.lost for g in detail.gaps] == sorted((g.lost for g in detail.gaps), reverse=True)
+    assert not any(sheet.leaves[g.code].survey for g in detail.gaps)
     for comparison in detail.fields:
         expected = group_average(
-            f.index for s in rankable if (f := s.field_by_code(comparison.code)) and f.applicable_max > 0
+            f.index for s in ranked if (f := s.field_by_code(comparison.code)) and f.applicable_max > 0
         )
         assert comparison.group_average == expected
+        for criterion in comparison.children:
+            assert criterion.group_average == averages.get(criterion.code)
     row = next(r for r in await rank_period(db, period, group, Basis.APPRAISED) if r.unit_id == snv)
     assert detail.rank == row.rank and detail.band == row.band
     history = await db.scalar(select(HistoryResult.index).where(HistoryResult.unit_id == snv))

@@ -32,7 +32,7 @@ def _view(count: int, name_length: int, status: ResultStatus, basis: Basis) -> R
         RankEntry(
             n,
             f"Xã {n:04d} " + "Đặc biệt dài " * (name_length // 13),
-            Decimal(95) - Decimal(n) / 7,
+            None if n % 9 == 0 and n % 2 else Decimal(95) - Decimal(n) / 7,  # drafts have no index
             ranked=n % 9 != 0,
             reason="" if n % 9 else ("draft" if n % 2 else "not_ranked: <thiếu trung thực>"),
         )

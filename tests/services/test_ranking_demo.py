@@ -21,7 +21,7 @@ from bot.db.models import (
     Role,
     Unit,
 )
-from bot.scoring.bands import classify
+from bot.scoring.bands import grade
 from bot.scoring.loader import load_criteria_set
 from bot.scoring.ranking import RankRow
 from bot.scoring.sheet import Basis, LeafScore, compute_sheet
@@ -68,7 +68,8 @@ async def test_rank_period_uses_the_core(province: AsyncSession) -> None:
     by_code: dict[str, RankRow] = {r.code: r for r in rows}
     assert [r.code for r in rows if r.ranked] == ["SNV", "SYT"]
     assert by_code["STP"].rank is None and by_code["STP"].reason == "draft"
-    assert by_code["STP"].index == Decimal(100)
+    # a draft has no result, even with full marks: no index, no class
+    assert (by_code["STP"].index, by_code["STP"].band) == (None, None)
 
     items = list(await session.scalars(select(ItemScore).where(ItemScore.assessment_id == sheets["SNV"].id)))
     expected = compute_sheet(
@@ -80,7 +81,7 @@ async def test_rank_period_uses_the_core(province: AsyncSession) -> None:
         Basis.APPRAISED,
     )
     assert by_code["SNV"].index == expected.index < Decimal(100)
-    assert by_code["SNV"].band == classify(expected.index)
+    assert by_code["SNV"].band == grade(expected.index).band
     self_rows = {r.code: r for r in await rank_period(session, period, group, Basis.SELF)}
     assert self_rows["SNV"].index == Decimal(100)
 
@@ -91,6 +92,7 @@ async def test_rank_period_uses_the_core(province: AsyncSession) -> None:
     assert result.source == "period" and result.provisional and result.basis == "appraised"
     syt = next(r for r in result.rows if r.code == "SYT")
     assert syt.rank is None and syt.reason == "not_ranked: thiếu trung thực"
+    assert syt.band is None and syt.index is not None  # no class, the score still shown
 
 
 async def _counts(session: AsyncSession) -> dict[str, int]:
@@ -115,7 +117,10 @@ async def test_demo_seed_is_idempotent_and_ranks(session: AsyncSession) -> None:
         live = await ranking(session, 2026, group)
         assert any(r.ranked for r in live.rows) and any(not r.ranked for r in live.rows)
         for row in live.rows:
-            assert row.band == classify(row.index)
+            if row.ranked:
+                assert row.index is not None and row.band == grade(row.index).band
+            else:
+                assert row.band is None
         history = await ranking(session, 2025, group)
         assert history.source == "history" and all(r.rank is not None for r in history.rows)
     not_ranked = [r for r in (await ranking(session, 2026, "SO")).rows if r.reason.startswith("not_ranked")]

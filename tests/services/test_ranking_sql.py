@@ -2,9 +2,11 @@
 claims and decisions, appraisal rounds, bonus/penalty with caps, survey on/off, every basis, on
 SQLite and PostgreSQL.
 
-Equality is checked twice: the ranking rows (`rank_period_sql` == `rank_period`, which builds every
-sheet with `compute_sheet` and ranks with `rank_group`), and each unit's totals (points and
-applicable max) against `compute_sheet` directly.
+Equality is checked three times: the ranking rows (`rank_period_sql` == `rank_period`, which builds
+every sheet with `compute_sheet` and ranks with `rank_group`); each unit's totals (points, applicable
+max, survey points pending) and each ranked unit's field, criterion and sub-criterion totals against
+`compute_sheet` directly; and the group averages of the gap analysis (`item_averages` ==
+`gaps.group_averages` of the ranked units' sheets).
 """
 
 from __future__ import annotations
@@ -28,14 +30,15 @@ from bot.db.models import (
     RankingGroup,
     Unit,
 )
+from bot.scoring.gaps import group_averages, item_indexes
 from bot.scoring.loader import load_criteria_set
 from bot.scoring.model import CriteriaSet
 from bot.scoring.sheet import Basis
 from bot.services.actor import Actor
 from bot.services.criteria import store_criteria_set
 from bot.services.periods import create_period
-from bot.services.ranking import RANKABLE, rank_period, sheet_of
-from bot.services.ranking_sql import FieldTotal, field_totals, group_totals, rank_period_sql, supported
+from bot.services.ranking import rank_period, sheet_of, standing
+from bot.services.ranking_sql import group_totals, item_averages, item_totals, rank_period_sql, supported
 from bot.services.units import UnitRow, upsert_units
 
 SYSTEM = Actor.system("test")
@@ -187,20 +190,46 @@ async def test_sql_ranking_equals_core(
     assert sql == core
 
     totals, _sets = await group_totals(session, period, group, basis)
-    fields: dict[int, dict[str, FieldTotal]] = {}
-    for unit_type, cs in SETS.items():
-        fields.update(await field_totals(session, period, cs, [unit_type], group.id, basis, sorted(RANKABLE)))
+    levels = {}
+    for level in ("field", "criterion", "leaf"):
+        per_unit: dict[int, dict[str, tuple[Decimal, Decimal]]] = {}
+        for unit_type, cs in SETS.items():
+            per_unit.update(await item_totals(session, period, cs, [unit_type], group.id, basis, level))
+        levels[level] = per_unit
+    ranked_sheets = []
     for assessment in await session.scalars(select(Assessment)):
         unit = await session.get(Unit, assessment.unit_id)
         assert unit is not None
+        if not unit.active:
+            continue
         items = list(await session.scalars(select(ItemScore).where(ItemScore.assessment_id == assessment.id)))
         sheet = sheet_of(SETS[unit.unit_type], period, assessment, items, basis)
         total = totals[unit.id]
-        assert (total.points, total.applicable_max, total.index) == (
+        assert (total.points, total.applicable_max, total.index, total.survey_pending_max) == (
             sheet.points,
             sheet.applicable_max,
             sheet.index,
+            sheet.survey_pending_max,
         )
+        if not standing(assessment)[1]:
+            assert all(unit.id not in per_unit for per_unit in levels.values())  # out of the averages
+            continue
+        ranked_sheets.append(sheet)
+        expected = {
+            "field": {f.code: (f.points, f.applicable_max) for f in sheet.fields},
+            "criterion": {c.code: (c.points, c.applicable_max) for f in sheet.fields for c in f.criteria},
+            "leaf": {
+                code: (leaf.points, D0 if leaf.na or leaf.pending else leaf.max_points)
+                for code, leaf in sheet.leaves.items()
+            },
+        }
+        for level, per_unit in levels.items():
+            assert per_unit[unit.id] == expected[level], level
+    core_averages = group_averages(item_indexes(s) for s in ranked_sheets)
+    assert await item_averages(session, period, group, basis) == core_averages
+
+
+D0 = Decimal(0)
 
 
 async def test_tie_break_is_left_to_the_core(session: AsyncSession) -> None:

@@ -71,8 +71,11 @@ def test_2018_per_field_counts_match_the_plan(code: str) -> None:
 
 @pytest.mark.parametrize("code", sorted(EXPECTED))
 def test_every_rule_kind_is_used(code: str) -> None:
+    """Every kind appears in every sample, except the survey in the 2018 ones: seed 001 has no
+    survey component (100 points, all appraised)."""
     kinds = {leaf.rule.kind for _, _, leaf in _load(code).leaves()}
-    assert kinds == {kind.value for kind in RuleKind}
+    expected = {kind.value for kind in RuleKind}
+    assert kinds == (expected - {RuleKind.SURVEY.value} if code.startswith("2018") else expected)
 
 
 @pytest.mark.parametrize("code", sorted(EXPECTED))

@@ -135,7 +135,7 @@ def _errors(path: Path) -> list[str]:
         ("1.4", {"rule_params": "bốn=3; 0=0"}, "is not a whole count"),
         ("5.4.1", {"rule_params": ""}, "write 'per=...'"),
         ("1.2.2", {"rule_params": "Có"}, "yes label / no label"),
-        ("3.3.2", {"rule_params": "x=1"}, "takes no parameters"),
+        ("3.3.2", {"rule_kind": "survey", "rule_params": "x=1"}, "takes no parameters"),
         ("1.1.1", {"allow_na": "có lẽ"}, "expected Có or Không"),
         ("1", {"rule_kind": "levels"}, "has no rule"),
     ],

@@ -142,15 +142,17 @@ def test_empty_ranking_still_renders(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_unit_profile_chart(caplog: pytest.LogCaptureFixture) -> None:
     comparisons = [
-        FieldComparison("1", "Chỉ đạo, điều hành cải cách hành chính", D("88.2"), D("84.1"), D(80), D("4.1")),
-        FieldComparison("3", "Cải cách thủ tục hành chính", D("72.22"), D("81.7"), None, D("-9.48")),
-        FieldComparison("7", "Hiện đại hóa hành chính", D("61.1"), None, D(55), None),
+        FieldComparison(
+            "field", "1", "Chỉ đạo, điều hành cải cách hành chính", D("88.2"), D("84.1"), D(80), D("4.1")
+        ),
+        FieldComparison("field", "3", "Cải cách thủ tục hành chính", D("72.22"), D("81.7"), None, D("-9.48")),
+        FieldComparison("field", "7", "Hiện đại hóa hành chính", D("61.1"), None, D(55), None),
     ]
     image = render(caplog, lambda: unit_profile_chart("Sở Nội vụ tỉnh Thừa Thiên Huế", comparisons))
     assert image.width == WIDTH_PX and 600 < image.height <= MAX_HEIGHT_PX
     present = colours(image)
     assert {rgb("#1f4e9c"), rgb("#9e9e9e"), rgb("#7fc8c0")} <= present
-    without_history = [FieldComparison("1", "Lĩnh vực", D(50), D(60), None, D(-10))]
+    without_history = [FieldComparison("field", "1", "Lĩnh vực", D(50), D(60), None, D(-10))]
     image = render(caplog, lambda: unit_profile_chart("Xã Đắk Lắk", without_history, locale="en"))
     assert rgb("#7fc8c0") not in colours(image)
 

@@ -20,7 +20,7 @@ from bot.reports.xlsx import (
     unit_headers,
     unit_workbook,
 )
-from bot.scoring.bands import DEFAULT_BANDS, classify
+from bot.scoring.bands import DEFAULT_BANDS, grade
 from bot.scoring.fmt import fmt_index, fmt_points
 from bot.scoring.ranking import RankEntry, rank_group
 from bot.scoring.sheet import SheetResult
@@ -84,12 +84,15 @@ def departments() -> list[SummaryRow]:
         RankEntry(2, "Sở Tư pháp", D("87.125")),
         RankEntry(3, "Văn phòng UBND tỉnh", D("89.996")),
         RankEntry(4, "Sở Tài chính", D("87.125")),
-        RankEntry(5, "Sở Y tế", D("71.4"), ranked=False, reason="Tài liệu kiểm chứng không trung thực"),
-        RankEntry(6, "Ủy ban nhân dân xã Đắk Lắk", D(2) / D(3) * 100),
+        RankEntry(
+            5, "Sở Y tế", D("71.4"), ranked=False, reason="not_ranked: Tài liệu kiểm chứng không trung thực"
+        ),
+        RankEntry(6, "Ủy ban nhân dân xã Đắk Lắk", D(2) / D(3) * 100, survey_pending_max=D(20)),
+        RankEntry(7, "Sở Xây dựng", None, ranked=False, reason="Chưa gửi báo cáo tự đánh giá"),
     ]
     ranked = rank_group(entries)
-    self_points = {e.unit_id: e.index + D("1.5") for e in entries}
-    appraised = {e.unit_id: e.index for e in entries}
+    self_points = {e.unit_id: e.index + D("1.5") for e in entries if e.index is not None}
+    appraised = {e.unit_id: e.index for e in entries if e.index is not None}
     changes: dict[int, Decimal | None] = {1: D("2.345"), 2: D("-1.2"), 3: None}
     return summary_rows(ranked, self_points, appraised, changes)
 
@@ -112,7 +115,7 @@ def test_summary_sheet_matches_rows_cell_by_cell(departments: list[SummaryRow]) 
 
     ranked = [r for r in departments if r.ranked]
     apart = [r for r in departments if not r.ranked]
-    assert len(ranked) == 5 and len(apart) == 1
+    assert len(ranked) == 5 and len(apart) == 2
     for offset, row in enumerate(ranked):
         r = 5 + offset
         cells = ws[r]
@@ -127,35 +130,49 @@ def test_summary_sheet_matches_rows_cell_by_cell(departments: list[SummaryRow]) 
         assert cells[6].value == row.rank
         expected_change = None if row.change is None else float(row.change.quantize(D("0.01"), ROUND_HALF_UP))
         assert cells[7].value == expected_change
-        assert cells[8].value in (None, "")
+        pending = "chưa có kết quả điều tra XHH (20 điểm)" if row.survey_pending_max else None
+        assert cells[8].value == pending
         assert [c.number_format for c in cells[2:5]] == ["0.00#", "0.00#", "0.00"]
         assert cells[7].number_format == "+0.00;-0.00;0.00"
         assert all(c.border.left.style == "thin" for c in cells)
-    # ties share a rank; 89.996 is shown 90,00 but stays in Tốt (the core classifies full precision)
+    # ties share a rank; 89.996 is published 90,00 and classed on that value: Xuất sắc
     assert [ws.cell(row=r, column=7).value for r in range(5, 10)] == [1, 2, 3, 3, 5]
     vp = next(r for r in range(5, 10) if ws.cell(row=r, column=2).value == "Văn phòng UBND tỉnh")
     assert ws.cell(row=vp, column=5).value == 90.0
-    assert ws.cell(row=vp, column=6).value == "Tốt"
+    assert ws.cell(row=vp, column=6).value == "Xuất sắc"
 
-    # units not ranked: apart, after an empty row and a heading, with their score and reason
+    # apart, after an empty row and a heading: the unit not ranked with its score and reason but no
+    # class; the unit without a result with no points, no index, no class (never "0.00 Yếu")
     assert _row(ws, 10) == [None] * 9
-    assert ws["A11"].value == "Đơn vị không xếp hạng"
+    assert ws["A11"].value == "Đơn vị không xếp hạng hoặc chưa có kết quả"
     assert ws["B12"].value == "Sở Y tế"
     assert ws["E12"].value == 71.4
+    assert ws["F12"].value is None
     assert ws["G12"].value == "Không xếp hạng"
-    assert ws["I12"].value == "Tài liệu kiểm chứng không trung thực"
-    assert ws.max_row == 12
+    assert ws["I12"].value == "not_ranked: Tài liệu kiểm chứng không trung thực"
+    assert _row(ws, 13) == [
+        7,
+        "Sở Xây dựng",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "Chưa gửi báo cáo tự đánh giá",
+    ]
+    assert ws.max_row == 13
 
     _assert_printable(ws, 4)
     assert ws.auto_filter.ref == "A4:I9"
-    assert ws.print_area is not None and "$A$1:$I$12" in ws.print_area
+    assert ws.print_area is not None and "$A$1:$I$13" in ws.print_area
     # the second group has its own sheet with the same layout
     assert _row(second, 4) == SUMMARY_VI and second.max_row == 6
     assert second["A3"].font.color.rgb.endswith("C00000")
 
 
 def test_summary_final_english_and_without_history() -> None:
-    band = classify(D("92"), DEFAULT_BANDS)
+    band = grade(D("92"), DEFAULT_BANDS).band
     row = SummaryRow(1, "Department of Home Affairs", D("95.25"), D(92), D(92), band, 1)
     (ws,) = _open(
         summary_workbook("PAR index 2025", [("Departments", [row])], False, "Decision 123", locale="en")
@@ -199,10 +216,17 @@ def test_unit_sheet_matches_the_core_results(
     final_sheet: SheetResult, self_sheet: SheetResult, appraisal1: dict[str, Decimal | None]
 ) -> None:
     comments = {"1.1.2": "Chỉ hoàn thành 75% kế hoạch", "1.2": "Thiếu biên bản kiểm tra"}
+    final_round = {"1.1.2": D("1.25")}
+    final_comments = {"1.1.2": "Đã bổ sung báo cáo quý IV"}
     evidence = {"1.1.1": 2, "1.1.2": 1, "1.2": 0, "2.1.1": 3}
-    rows = unit_item_rows(final_sheet, self_sheet, appraisal1, comments, evidence)
-    band = classify(final_sheet.index)
-    totals = unit_totals(final_sheet, band, self_sheet, sum((v for v in appraisal1.values() if v), D(0)))
+    rows = unit_item_rows(
+        final_sheet, self_sheet, appraisal1, final_round, comments, final_comments, evidence
+    )
+    graded = grade(final_sheet.index)
+    band = graded.band
+    totals = unit_totals(
+        final_sheet, graded, self_sheet, sum((v for v in appraisal1.values() if v), D(0)), D("1.25")
+    )
     data = unit_workbook("Sở Nội vụ", "Năm 2025", rows, totals, provisional=True, basis_note="sau thẩm định")
     (ws,) = _open(data)
     assert ws["A1"].value == "Kết quả chấm điểm Chỉ số CCHC: Sở Nội vụ"
@@ -217,8 +241,10 @@ def test_unit_sheet_matches_the_core_results(
             "Điểm tối đa",
             "Tự đánh giá",
             "Thẩm định lần 1",
+            "Nhận xét lần 1",
+            "Thẩm định lần 2",
+            "Nhận xét lần 2",
             "Điểm cuối cùng",
-            "Nhận xét",
             "Số tài liệu kiểm chứng",
             "Không áp dụng",
         ]
@@ -233,13 +259,13 @@ def test_unit_sheet_matches_the_core_results(
         assert ws.cell(row=r, column=1).font.b is True
         assert ws.cell(row=r, column=2).value == field.name
         assert ws.cell(row=r, column=3).value == float(field.max_points)
-        assert ws.cell(row=r, column=6).value == _p(field.points)
+        assert ws.cell(row=r, column=9).value == _p(field.points)
         own = self_sheet.field_by_code(field.code)
         assert own is not None and ws.cell(row=r, column=4).value == _p(own.points)
         for criterion in field.criteria:
             rc = by_code[criterion.code]
             assert ws.cell(row=rc, column=2).font.b is True
-            assert ws.cell(row=rc, column=6).value == _p(criterion.points)
+            assert ws.cell(row=rc, column=9).value == _p(criterion.points)
     # leaves: regular weight, indented, every column
     for code, leaf in final_sheet.leaves.items():
         r = by_code[code]
@@ -248,10 +274,12 @@ def test_unit_sheet_matches_the_core_results(
             assert ws.cell(row=r, column=2).alignment.indent == 2
         assert ws.cell(row=r, column=3).value == float(leaf.max_points)
         assert ws.cell(row=r, column=4).value == _p(self_sheet.leaves[code].points)
-        assert ws.cell(row=r, column=6).value == _p(leaf.points)
-        assert ws.cell(row=r, column=7).value == (comments.get(code) or None)
-        assert ws.cell(row=r, column=8).value == evidence.get(code)
-        assert ws.cell(row=r, column=9).value is None
+        assert ws.cell(row=r, column=9).value == _p(leaf.points)
+        assert ws.cell(row=r, column=6).value == (comments.get(code) or None)
+        assert ws.cell(row=r, column=7).value == (float(final_round[code]) if code in final_round else None)
+        assert ws.cell(row=r, column=8).value == (final_comments.get(code) or None)
+        assert ws.cell(row=r, column=10).value == evidence.get(code)
+        assert ws.cell(row=r, column=11).value is None
     # 0.125 steps are kept (format 0.00#); a division (2/3 points) is rounded to two decimals
     assert ws.cell(row=by_code["1.1.2"], column=4).value == 1.875
     assert ws.cell(row=by_code["1.1.2"], column=5).value == 1.125
@@ -260,33 +288,54 @@ def test_unit_sheet_matches_the_core_results(
     # appraisal-1 subtotal of field 1: 2 + 1.125 + 1.75
     assert ws.cell(row=by_code["1"], column=5).value == 4.875
 
+    # the final round's subtotals: only 1.1.2 went to the final round
+    assert ws.cell(row=by_code["1"], column=7).value == 1.25
+
     r = 5 + len(rows)
-    assert _row(ws, r)[1:6] == ["Tổng cộng", 10.0, 9.875, 5.54, _p(final_sheet.points)]
+    assert _row(ws, r)[1:9] == ["Tổng cộng", 10.0, 9.875, 5.54, None, 1.25, None, _p(final_sheet.points)]
     assert ws.cell(row=r + 1, column=2).value.startswith("Điểm tối đa áp dụng")
     assert ws.cell(row=r + 1, column=3).value == float(final_sheet.applicable_max)
     assert ws.cell(row=r + 2, column=2).value == "Chỉ số CCHC"
-    assert _shown_index(ws.cell(row=r + 2, column=6).value) == fmt_index(final_sheet.index)
-    assert ws.cell(row=r + 2, column=6).number_format == "0.00"
+    assert _shown_index(ws.cell(row=r + 2, column=9).value) == fmt_index(final_sheet.index)
+    assert ws.cell(row=r + 2, column=9).number_format == "0.00"
     assert ws.cell(row=r + 3, column=2).value == "Xếp loại"
-    assert ws.cell(row=r + 3, column=6).value == band.name_vi
+    assert ws.cell(row=r + 3, column=9).value == band.name_vi
     assert ws.max_row == r + 3
     _assert_printable(ws, 4)
-    assert ws.auto_filter.ref == f"A4:I{4 + len(rows)}"
+    assert ws.auto_filter.ref == f"A4:K{4 + len(rows)}"
 
 
 def test_unit_sheet_marks_not_applicable_and_shows_bonus() -> None:
     rows = [
         UnitItemRow("1", "Lĩnh vực", "field", D(2), D(0), None, D(0)),
-        UnitItemRow("1.1", "Không áp dụng với đơn vị", "leaf", D(2), na=True, comment="Không có"),
+        UnitItemRow("1.1", "Không áp dụng với đơn vị", "leaf", D(2), na=True, comment1="Không có"),
     ]
     totals = UnitTotals(D(2), D(0), D(1), D(100), bonus=D(1), penalty=D("0.5"))
     (ws,) = _open(unit_workbook("Sở A", "2025", rows, totals, locale="en"))
-    assert ws["I6"].value == "x"
+    assert ws["K6"].value == "x"
     labels = [ws.cell(row=r, column=2).value for r in range(7, ws.max_row + 1)]
     assert labels == ["Bonus points", "Penalty points", "Total", "Applicable maximum", "PAR index", "Class"]
-    assert ws["F7"].value == 1.0 and ws["F8"].value == 0.5 and ws["F9"].value == 1.0
-    assert ws["F11"].value == 100.0
+    assert ws["I7"].value == 1.0 and ws["I8"].value == 0.5 and ws["I9"].value == 1.0
+    assert ws["I11"].value == 100.0
     assert ws["A3"].value == "Final results"
+
+
+def test_unit_sheet_without_a_result_and_with_the_survey_pending() -> None:
+    rows = [
+        UnitItemRow("8", "Mức độ hài lòng", "field", D(20), final=D(0)),
+        UnitItemRow("8.1", "Điều tra XHH", "leaf", D(20), pending=True),
+    ]
+    totals = UnitTotals(
+        D(20), D(0), D(0), None, survey_pending_max=D(20), reason="Chưa gửi báo cáo tự đánh giá"
+    )
+    (ws,) = _open(unit_workbook("Sở Y tế", "2026", rows, totals))
+    assert ws["H6"].value == "chưa có kết quả điều tra XHH"
+    lines = {ws.cell(row=r, column=2).value: r for r in range(7, ws.max_row + 1)}
+    pending = lines["Điểm điều tra XHH chưa có kết quả (chưa tính vào chỉ số)"]
+    assert ws.cell(row=pending, column=3).value == 20.0
+    index = lines["Chỉ số CCHC"]
+    assert ws.cell(row=index, column=9).value == "Chưa có chỉ số: Chưa gửi báo cáo tự đánh giá"
+    assert ws.cell(row=lines["Xếp loại"], column=9).value is None
 
 
 # --- appraisal log -----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.scoring.bands import DEFAULT_BANDS, bands_from_config, classify
+from bot.scoring.bands import DEFAULT_BANDS, bands_from_config, grade
 
 
 @pytest.mark.parametrize(
@@ -10,9 +10,13 @@ from bot.scoring.bands import DEFAULT_BANDS, bands_from_config, classify
     [
         ("100", "xuat_sac"),
         ("90", "xuat_sac"),
-        ("89.999", "tot"),  # shown as "90,00" but not Xuất sắc: classification uses full precision
+        ("89.999", "xuat_sac"),  # published "90,00": the class follows the published value
+        ("89.995", "xuat_sac"),
+        ("89.99499", "tot"),  # published "89,99"
         ("80", "tot"),
+        ("79.995", "tot"),
         ("79.99", "kha"),
+        ("79.994", "kha"),
         ("65", "kha"),
         ("64.99", "trung_binh"),
         ("50", "trung_binh"),
@@ -21,7 +25,17 @@ from bot.scoring.bands import DEFAULT_BANDS, bands_from_config, classify
     ],
 )
 def test_default_bands_from_seed_001(index: str, code: str) -> None:
-    assert classify(Decimal(index)).code == code
+    assert grade(Decimal(index)).band.code == code
+
+
+def test_seed001_don_vi_xuat_sac_tu_90_den_100_diem_on_the_published_index() -> None:
+    """Seed 001: "Đơn vị xuất sắc: Từ 90 đến 100 điểm" — 89.996 is published "90,00" and a person
+    reading "90,00" must read Xuất sắc next to it (docs/criteria.md, rounding rule)."""
+    graded = grade(Decimal("89.996"))
+    assert (graded.published, graded.band.name_vi) == (Decimal("90.00"), "Xuất sắc")
+    assert graded.index == Decimal("89.996")  # ranking order still uses full precision
+    assert grade(Decimal("64.995")).band.name_vi == "Khá"
+    assert grade(Decimal("0.004")).published == Decimal("0.00")
 
 
 def test_default_band_names() -> None:
@@ -38,7 +52,7 @@ def test_bands_from_config() -> None:
     )
     assert [(b.code, b.min) for b in bands] == [("a", 90), ("b", 80), ("c", 0)]
     assert bands[1].name_en == "Nhóm B"
-    assert classify(Decimal("85.5"), bands).code == "b"
+    assert grade(Decimal("85.5"), bands).band.code == "b"
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.scoring.codes import code_key
 from bot.scoring.loader import (
     CriteriaError,
-    code_key,
     load_criteria_set,
     parse_criteria_set,
     summary,
@@ -155,6 +155,12 @@ def test_errors_from_validate_do_not_raise(cs: CriteriaSet) -> None:
 def test_code_key_is_natural() -> None:
     codes = ["1.10", "1.9", "2", "1.2.1", "10.1", "1.2"]
     assert sorted(codes, key=code_key) == ["1.2", "1.2.1", "1.9", "1.10", "2", "10.1"]
+
+
+def test_code_key_orders_letters_after_numbers_without_raising() -> None:
+    """ "3.2" beside "3.2a" broke /pending (a TypeError comparing int and str): one key for all."""
+    codes = ["3.2b", "3.10", "3.2a", "3.2", "3.2.1", "III.1", "3.1", "3.2A"]
+    assert sorted(codes, key=code_key) == ["3.1", "3.2", "3.2.1", "3.2a", "3.2A", "3.2b", "3.10", "III.1"]
 
 
 HAND_WRITTEN = """\

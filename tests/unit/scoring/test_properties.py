@@ -9,9 +9,10 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bot.scoring.bands import DEFAULT_BANDS, classify
+from bot.scoring.bands import DEFAULT_BANDS, grade
+from bot.scoring.codes import code_key
 from bot.scoring.fmt import fmt_points
-from bot.scoring.loader import CriteriaError, code_key, parse_criteria_set
+from bot.scoring.loader import CriteriaError, parse_criteria_set
 from bot.scoring.model import CriteriaSet
 from bot.scoring.numbers import InputError, parse_number
 from bot.scoring.ranking import RankEntry, awards, rank_group
@@ -122,7 +123,14 @@ def test_sheet_points_and_index_bounds(
         assert sum((c.points for c in field.criteria), D(0)) == field.points
     leaf_total = sum((f.points for f in sheet.fields), D(0))
     assert sheet.points == max(D(0), leaf_total + sheet.bonus - sheet.penalty)
-    assert 0 <= sheet.answered <= sheet.leaf_count == len(LEAVES)
+    assert 0 <= sheet.answered <= sheet.leaf_count == len(LEAVES) - 1  # the survey item is not answered
+    # the survey component: in both sums once entered, out of both (pending) before
+    survey = sheet.leaves["2.3"]
+    assert leaf_total == sheet.appraised.points + sheet.survey.points
+    assert sheet.applicable_max == sheet.appraised.applicable_max + sheet.survey.applicable_max
+    assert survey.pending is (survey.points == 0 and not survey.na and survey.answered is False)
+    assert sheet.survey_pending_max == (survey.max_points if survey.pending else 0)
+    assert sheet.survey.applicable_max == (0 if survey.pending or survey.na else survey.max_points)
 
 
 @given(st.sets(st.sampled_from(LEAF_CODES)))
@@ -158,7 +166,7 @@ entries = st.lists(
         RankEntry,
         unit_id=st.integers(0, 10**6),
         name=st.text(max_size=8),
-        index=st.sampled_from([D(90), D("85.5"), D(70)]) | indexes,
+        index=st.sampled_from([D(90), D("85.5"), D(70), D("89.996")]) | indexes | st.none(),
         ranked=st.booleans(),
         tie_break=st.none() | st.sampled_from([D(1), D(2)]),
     ),
@@ -183,27 +191,39 @@ def test_ranks_are_consistent_with_order(items: list[RankEntry], use_tie_break: 
         if higher.index > lower.index:
             assert higher.rank < lower.rank
     for row in rows:
-        assert row.band == classify(row.index)
+        if row.index is None:  # no result: no index, no class, never ranked
+            assert (row.ranked, row.published, row.band) == (False, None, None)
+            continue
+        assert row.published == grade(row.index).published
+        assert row.band == (grade(row.index).band if row.ranked else None)
 
 
 @given(entries, st.integers(0, 6), indexes)
-def test_awards_are_exactly_the_qualifying_rows(
+def test_awards_never_exceed_n_and_split_ties_at_the_cap(
     items: list[RankEntry], top_n: int, threshold: Decimal
 ) -> None:
     rows = rank_group(items)
     chosen = awards(rows, top_n, threshold)
-    expected = [
-        r for r in rows if r.ranked and r.rank is not None and r.rank <= top_n and r.index >= threshold
-    ]
-    assert chosen == expected
+    eligible = [r for r in rows if r.ranked and r.published is not None and r.published >= threshold]
+    assert len(chosen.proposed) <= top_n
+    assert chosen.proposed == eligible[: len(chosen.proposed)]  # best first, nobody skipped
+    if chosen.council:
+        # the tie that crosses the cap: all share one rank, none is proposed, seats are left
+        assert len({r.rank for r in chosen.council}) == 1
+        assert len(chosen.proposed) + len(chosen.council) > top_n > len(chosen.proposed)
+        assert chosen.seats == top_n - len(chosen.proposed)
+        assert chosen.council == eligible[len(chosen.proposed) : len(chosen.proposed) + len(chosen.council)]
+        assert all(p.rank is not None and p.rank < chosen.council[0].rank for p in chosen.proposed)  # type: ignore[operator]
+    else:
+        assert len(chosen.proposed) == min(top_n, len(eligible))
 
 
 @given(indexes)
-def test_classify_picks_the_highest_band_reached(index: Decimal) -> None:
-    band = classify(index)
-    assert index >= band.min
-    position = DEFAULT_BANDS.index(band)
-    assert all(index < higher.min for higher in DEFAULT_BANDS[:position])
+def test_grade_picks_the_highest_band_the_published_index_reaches(index: Decimal) -> None:
+    graded = grade(index)
+    assert graded.published >= graded.band.min
+    position = DEFAULT_BANDS.index(graded.band)
+    assert all(graded.published < higher.min for higher in DEFAULT_BANDS[:position])
 
 
 @given(st.lists(st.lists(st.integers(0, 30), min_size=1, max_size=4), min_size=1, max_size=10))

@@ -19,12 +19,14 @@ def _entries() -> list[RankEntry]:
 def test_equal_indexes_share_a_rank() -> None:
     rows = rank_group(_entries())
     assert [(r.rank, r.unit_id) for r in rows] == [(1, 4), (2, 2), (2, 3), (4, 1), (5, 6), (None, 5)]
-    assert [r.band.code for r in rows] == ["xuat_sac", "xuat_sac", "xuat_sac", "tot", "kha", "xuat_sac"]
+    assert [r.band.code if r.band else None for r in rows] == ["xuat_sac", "xuat_sac", "xuat_sac", "tot",
+                                                                "kha", None]  # fmt: skip
     unranked = rows[-1]
-    assert (unranked.ranked, unranked.reason, unranked.index) == (
+    assert (unranked.ranked, unranked.reason, unranked.index, unranked.published) == (
         False,
         "Tài liệu kiểm chứng không trung thực",
         D("97.1"),
+        D("97.10"),
     )
 
 
@@ -51,12 +53,29 @@ def test_tie_break() -> None:
 
 def test_awards_top_n_with_threshold() -> None:
     rows = rank_group(_entries())
-    assert [r.unit_id for r in awards(rows, top_n=4)] == [4, 2, 3]  # 85.02 is under 90
-    assert [r.unit_id for r in awards(rows, top_n=2)] == [4, 2, 3]  # the tie at rank 2 is kept whole
-    assert [r.unit_id for r in awards(rows, top_n=1)] == [4]
-    assert awards(rows, top_n=2, threshold=D(95)) == []  # the not-ranked 97.1 gets no award
+    assert [r.unit_id for r in awards(rows, top_n=4).proposed] == [4, 2, 3]  # 85.02 is under 90
+    two = awards(rows, top_n=2)  # the tie at rank 2 crosses the cap: the council decides
+    assert ([r.unit_id for r in two.proposed], [r.unit_id for r in two.council], two.seats) == (
+        [4],
+        [2, 3],
+        1,
+    )
+    assert [r.unit_id for r in awards(rows, top_n=1).proposed] == [4]
+    assert awards(rows, top_n=2, threshold=D(95)).proposed == []  # the not-ranked 97.1 gets no award
 
 
-def test_not_ranked_sorted_by_index() -> None:
-    rows = rank_group([RankEntry(1, "A", D(50), ranked=False), RankEntry(2, "B", D(60), ranked=False)])
-    assert [(r.rank, r.unit_id) for r in rows] == [(None, 2), (None, 1)]
+def test_not_ranked_sorted_by_index_and_units_without_result_last() -> None:
+    rows = rank_group(
+        [
+            RankEntry(1, "A", D(50), ranked=False),
+            RankEntry(3, "C", None, ranked=False, reason="draft"),
+            RankEntry(2, "B", D(60), ranked=False),
+        ]
+    )
+    assert [(r.rank, r.unit_id) for r in rows] == [(None, 2), (None, 1), (None, 3)]
+    assert (rows[-1].index, rows[-1].published, rows[-1].band, rows[-1].has_result) == (
+        None,
+        None,
+        None,
+        False,
+    )

@@ -12,8 +12,15 @@ FULL = {
 }  # fmt: skip
 
 
+SURVEY = "2.3"
+
+
 def _self(values: dict[str, str]) -> dict[str, LeafScore]:
-    return {code: LeafScore(self_points=D(v)) for code, v in values.items()}
+    """The unit's own points; the survey item's value is the secretariat's entry."""
+    return {
+        code: LeafScore(final=D(v)) if code == SURVEY else LeafScore(self_points=D(v))
+        for code, v in values.items()
+    }
 
 
 def test_totals_per_criterion_field_and_sheet(cs: CriteriaSet) -> None:
@@ -21,7 +28,7 @@ def test_totals_per_criterion_field_and_sheet(cs: CriteriaSet) -> None:
     sheet = compute_sheet(cs, scores)
     assert (sheet.points, sheet.max_points, sheet.applicable_max) == (D("13"), D(16), D(16))
     assert sheet.index == D("81.25")
-    assert (sheet.answered, sheet.leaf_count) == (10, 10)
+    assert (sheet.answered, sheet.leaf_count) == (9, 9)  # the survey item is not the unit's to answer
     field1, field2 = sheet.fields
     assert (field1.code, field1.points, field1.max_points, field1.index) == ("1", D("8.5"), D(10), D(85))
     assert (field2.points, field2.index) == (D("4.5"), D(75))
@@ -39,8 +46,9 @@ def test_totals_per_criterion_field_and_sheet(cs: CriteriaSet) -> None:
 
 def test_unanswered_items_count_zero_and_stay_in_the_max(cs: CriteriaSet) -> None:
     sheet = compute_sheet(cs, _self({"1.1.1": "1", "1.3": "3"}))
-    assert (sheet.points, sheet.applicable_max, sheet.answered) == (D(4), D(16), 2)
-    assert sheet.index == D(25)
+    # the survey item (2 points) is pending: out of both sums
+    assert (sheet.points, sheet.applicable_max, sheet.answered) == (D(4), D(14), 2)
+    assert sheet.index == D(4) * 100 / D(14)
     assert sheet.leaves["2.1"].answered is False
     assert compute_sheet(cs, {}).index == 0
 
@@ -54,7 +62,7 @@ def test_na_lowers_the_applicable_max(cs: CriteriaSet) -> None:
     assert sheet.points == D(12)
     assert fmt_index(sheet.index) == "85,71"
     assert sheet.leaves["2.1"].na and sheet.leaves["2.1"].answered
-    assert sheet.answered == 10
+    assert sheet.answered == 9
     field2 = sheet.fields[1]
     assert (field2.applicable_max, field2.index) == (D(4), D(100))
 
@@ -94,7 +102,7 @@ def test_bases_pick_the_right_points(cs: CriteriaSet) -> None:
 def test_na_by_basis(
     cs: CriteriaSet, na_claimed: bool, na_accepted: bool | None, expected: dict[Basis, bool]
 ) -> None:
-    scores = {"2.1": LeafScore(na_claimed=na_claimed, na_accepted=na_accepted)}
+    scores = {"2.1": LeafScore(na_claimed=na_claimed, na_accepted=na_accepted), "2.3": LeafScore(final=D(1))}
     for basis, na in expected.items():
         sheet = compute_sheet(cs, scores, basis)
         assert sheet.leaves["2.1"].na is na, basis
